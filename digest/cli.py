@@ -1,0 +1,206 @@
+"""The ``digest`` command line: small commands whose docstrings are their help."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from digest import __version__
+from digest.config import BACKENDS, Config, load_config
+from digest.deliver.backends import make_backend
+from digest.errors import DigestError, UnknownSegmentError
+from digest.intake.ingest import SourceReport, ingest_all
+from digest.pipeline import SegmentReport, run_segments, sync_subscribers
+from digest.settings import settings_markdown, settings_text
+from digest.store.database import Store, open_store
+from subscribers.errors import AudienceError
+
+config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=lambda: os.environ.get("DIGEST_CONFIG", "digest.toml"),
+    show_default="$DIGEST_CONFIG or digest.toml",
+    help="Configuration file (TOML).",
+)
+backend_option = click.option(
+    "--backend",
+    type=click.Choice(BACKENDS),
+    default=None,
+    help="Deliver through this backend for this run, whatever the config says.",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="digest")
+def cli() -> None:
+    """Digest turns a stream of articles into segmented newsletter digests."""
+
+
+@cli.command()
+@config_option
+@backend_option
+@click.option("--segment", "segments", multiple=True, help="Only this segment (repeatable).")
+def run(config_path: Path, backend: str | None, segments: tuple[str, ...]) -> None:
+    """Ingest all sources, then compose, render and deliver every segment."""
+    config = load_config(config_path)
+    with open_store(config.database_url) as store:
+        _main_job(store, config, backend, segments or tuple(config.segments), ingest=True)
+
+
+@cli.command()
+@config_option
+@backend_option
+@click.option(
+    "--segment", "segments", multiple=True, required=True, help="Segment to send (repeatable)."
+)
+@click.option("--slot", default="", help="Run key; a second send with the same key does nothing.")
+@click.option(
+    "--no-ingest", is_flag=True, help="Send from what is stored, without fetching sources."
+)
+def send(
+    config_path: Path, backend: str | None, segments: tuple[str, ...], slot: str, no_ingest: bool
+) -> None:
+    """Send one segment's next edition now (for system cron)."""
+    config = load_config(config_path)
+    for name in segments:
+        config.segment(name)
+    with open_store(config.database_url) as store:
+        _main_job(store, config, backend, segments, ingest=not no_ingest, slot=slot)
+
+
+@cli.command()
+@config_option
+def ingest(config_path: Path) -> None:
+    """Fetch every configured source and store new articles."""
+    config = load_config(config_path)
+    with open_store(config.database_url) as store:
+        reports = ingest_all(store, config, datetime.now(UTC))
+    _print_sources(reports)
+    if any(r.error for r in reports):
+        sys.exit(1)
+
+
+@cli.command()
+@config_option
+@backend_option
+def schedule(config_path: Path, backend: str | None) -> None:
+    """Run every segment on its cron schedule until interrupted."""
+    from digest.schedule import build_scheduler
+
+    config = load_config(config_path)
+
+    with open_store(config.database_url) as store:
+
+        def job(segment: str, slot: str) -> None:
+            try:
+                _main_job(
+                    store,
+                    config,
+                    backend,
+                    (segment,),
+                    ingest=True,
+                    slot=slot,
+                    exit_on_failure=False,
+                )
+            except (DigestError, AudienceError) as e:  # the scheduler keeps going
+                click.echo(f"error: {segment} {slot}: {e}", err=True)
+
+        scheduler = build_scheduler(config, job)
+        for each in scheduler.get_jobs():
+            click.echo(f"scheduled {each.name} ({each.trigger}) in {config.general.timezone}")
+        try:
+            scheduler.start()
+        except (KeyboardInterrupt, SystemExit):
+            click.echo("scheduler stopped")
+
+
+@cli.command()
+@click.option(
+    "--markdown", is_flag=True, help="Print the reference as Markdown (docs/settings.md)."
+)
+def settings(markdown: bool) -> None:
+    """List every configuration setting with its default and help."""
+    click.echo(settings_markdown() if markdown else settings_text(), nl=False)
+
+
+def _main_job(
+    store: Store,
+    config: Config,
+    backend_name: str | None,
+    segments: Sequence[str],
+    *,
+    ingest: bool,
+    slot: str = "",
+    exit_on_failure: bool = True,
+) -> None:
+    now = datetime.now(UTC)
+    problems = False
+    audience = sync_subscribers(store, config, now)
+    if audience is not None:
+        for line in audience.problems:
+            click.echo(f"skipped {line}", err=True)
+        click.echo(f"subscribers: {audience.added} added, {audience.updated} updated")
+    if ingest:
+        reports = ingest_all(store, config, now)
+        _print_sources(reports)
+        problems = any(r.error for r in reports)
+    backend = make_backend(config, backend_name or "")
+    results = run_segments(store, config, backend, segments, now=now, slot=slot)
+    _print_table(results)
+    if exit_on_failure and any(r.failed for r in results):
+        sys.exit(1)
+    if exit_on_failure and problems:
+        sys.exit(1)
+
+
+def _print_sources(reports: Sequence[SourceReport]) -> None:
+    for report in reports:
+        click.echo(report.line, err=bool(report.error))
+
+
+def _print_table(reports: Sequence[SegmentReport]) -> None:
+    header = ("segment", "items", "recipients", "written", "open")
+    rows = [
+        (
+            r.segment,
+            str(r.items),
+            str(r.recipients),
+            str(r.written),
+            (str(r.preview) if r.preview else "")
+            + (f"  ({r.note})" if r.note and r.preview else r.note),
+        )
+        for r in reports
+    ]
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(4)]
+    for row in (header, *rows):
+        click.echo(
+            "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4]
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point: turn every known error into one line and an exit code."""
+    try:
+        cli.main(args=argv, prog_name="digest", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(2 if isinstance(e, click.UsageError) else e.exit_code)
+    except (DigestError, AudienceError) as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(2 if isinstance(e, UnknownSegmentError) else 1)
+    except Exception as e:  # the last line of defence: never a traceback
+        if os.environ.get("DIGEST_DEBUG"):
+            raise
+        click.echo(
+            f"internal error: {type(e).__name__}: {e} (set DIGEST_DEBUG=1 for details)", err=True
+        )
+        sys.exit(70)

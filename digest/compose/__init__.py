@@ -1,0 +1,1 @@
+"""Compose: collect a segment's candidates, rank them, summarise the chosen ones."""

@@ -1,0 +1,209 @@
+"""Load a TOML configuration file into typed, validated settings."""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from apscheduler.triggers.cron import CronTrigger
+
+from digest.errors import ConfigError, UnknownSegmentError
+from digest.settings import (
+    SEGMENT_DEFAULT_KEYS,
+    AudienceSettings,
+    GeneralSettings,
+    SegmentSettings,
+    SenderSettings,
+    SendGridSettings,
+    SmtpSettings,
+    SourceSettings,
+)
+
+BACKENDS = ("outbox", "smtp", "sendgrid")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Config:
+    """A loaded configuration; paths in it are resolved against ``base_dir``."""
+
+    path: Path
+    general: GeneralSettings
+    sender: SenderSettings
+    smtp: SmtpSettings
+    sendgrid: SendGridSettings
+    audience: AudienceSettings
+    sources: tuple[SourceSettings, ...]
+    segments: dict[str, SegmentSettings]
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+    @property
+    def database_url(self) -> str:
+        if self.general.database_url:
+            return self.general.database_url
+        return f"sqlite:///{self.base_dir / 'digest.db'}"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.resolve(self.general.outbox_dir)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.general.timezone)
+
+    def resolve(self, relative: str) -> Path:
+        return (self.base_dir / relative).resolve()
+
+    def segment(self, name: str) -> SegmentSettings:
+        try:
+            return self.segments[name]
+        except KeyError:
+            raise UnknownSegmentError(name, list(self.segments)) from None
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate the file; raise :class:`ConfigError` naming what to fix."""
+    path = Path(path).resolve()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found; pass --config PATH") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: cannot read config file ({e})") from e
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: invalid TOML ({e}); fix the syntax there") from e
+    return _build(path, raw)
+
+
+def _build(path: Path, raw: dict[str, Any]) -> Config:
+    where = str(path)
+    known = {"digest", "sender", "smtp", "sendgrid", "audience", "defaults", "sources", "segments"}
+    _check_keys(where, "", raw, known)
+    defaults = _table(raw, "defaults", where)
+    _check_keys(where, "defaults", defaults, SEGMENT_DEFAULT_KEYS)
+    config = Config(
+        path=path,
+        general=_make(GeneralSettings, _table(raw, "digest", where), f"{where} [digest]"),
+        sender=_make(SenderSettings, _table(raw, "sender", where), f"{where} [sender]"),
+        smtp=_make(SmtpSettings, _table(raw, "smtp", where), f"{where} [smtp]"),
+        sendgrid=_make(SendGridSettings, _table(raw, "sendgrid", where), f"{where} [sendgrid]"),
+        audience=_make(AudienceSettings, _table(raw, "audience", where), f"{where} [audience]"),
+        sources=tuple(
+            _make(SourceSettings, {**body, "name": name}, f"{where} [sources.{name}]")
+            for name, body in _table(raw, "sources", where).items()
+        ),
+        segments={
+            name: _make(
+                SegmentSettings,
+                {**defaults, **_subtable(body, where, f"segments.{name}"), "name": name},
+                f"{where} [segments.{name}]",
+            )
+            for name, body in _table(raw, "segments", where).items()
+        },
+    )
+    _validate(config)
+    return config
+
+
+def _table(raw: dict[str, Any], key: str, where: str) -> dict[str, Any]:
+    return _subtable(raw.get(key, {}), where, key)
+
+
+def _subtable(value: Any, where: str, key: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: [{key}] must be a table")
+    return value
+
+
+def _check_keys(
+    where: str, table: str, body: dict[str, Any], allowed: set[str] | frozenset[str]
+) -> None:
+    for key in body:
+        if key not in allowed:
+            near = difflib.get_close_matches(key, allowed, n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else ""
+            place = f"[{table}] " if table else ""
+            raise ConfigError(f"{where}: unknown setting {place}{key!r}{hint}")
+
+
+def _make(cls: type[T], body: dict[str, Any], where: str) -> T:
+    declared = {f.name: f for f in fields(cls)}  # type: ignore[arg-type]
+    _check_keys(where, "", body, set(declared))
+    values: dict[str, Any] = {}
+    for key, value in body.items():
+        values[key] = _coerce(value, declared[key].type, f"{where} {key}")
+    return cls(**values)
+
+
+def _coerce(value: Any, annotation: Any, where: str) -> Any:
+    kind = str(annotation)
+    if kind == "str" and isinstance(value, str):
+        return value
+    if kind == "int" and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if kind == "float" and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if (
+        kind.startswith("tuple")
+        and isinstance(value, list)
+        and all(isinstance(v, str) for v in value)
+    ):
+        return tuple(value)
+    if kind.startswith("dict") and isinstance(value, dict):
+        return {str(k): str(v) for k, v in value.items()}
+    expected = {"str": "a string", "int": "an integer", "float": "a number"}.get(
+        kind, "a list of strings" if kind.startswith("tuple") else "a table"
+    )
+    raise ConfigError(f"{where}: expected {expected}, got {value!r}")
+
+
+def _validate(config: Config) -> None:
+    where = str(config.path)
+    if config.general.backend not in BACKENDS:
+        raise ConfigError(
+            f"{where} [digest] backend: {config.general.backend!r} is not one of "
+            + ", ".join(BACKENDS)
+        )
+    if not 1 <= config.general.batch_size <= 1000:
+        raise ConfigError(f"{where} [digest] batch_size: must be between 1 and 1000")
+    try:
+        ZoneInfo(config.general.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{where} [digest] timezone: unknown time zone {config.general.timezone!r}; "
+            "use an IANA name such as Europe/London"
+        ) from None
+    for key in ("email", "postal_address", "base_url"):
+        if not getattr(config.sender, key):
+            raise ConfigError(f"{where} [sender] {key}: required, please set it")
+    if not config.sender.base_url.startswith(("https://", "http://")):
+        raise ConfigError(f"{where} [sender] base_url: must start with https://")
+    for source in config.sources:
+        if bool(source.url) == bool(source.path):
+            raise ConfigError(f"{where} [sources.{source.name}]: give exactly one of url or path")
+    if not config.segments:
+        raise ConfigError(f"{where}: define at least one [segments.NAME] table")
+    for segment in config.segments.values():
+        problem = check_cron(segment.schedule)
+        if problem:
+            raise ConfigError(f"{where} [segments.{segment.name}] schedule: {problem}")
+        if segment.max_items < 1:
+            raise ConfigError(f"{where} [segments.{segment.name}] max_items: must be at least 1")
+
+
+def check_cron(expression: str) -> str:
+    """Return why a five-field cron expression is invalid, or an empty string."""
+    if len(expression.split()) != 5:
+        return f"{expression!r} needs five fields (minute hour day month day-of-week)"
+    try:
+        CronTrigger.from_crontab(expression, timezone="UTC")
+    except ValueError as e:
+        return f"{expression!r}: {e}"
+    return ""

@@ -1,0 +1,32 @@
+"""The one interface every delivery backend implements."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from digest.deliver.message import Outgoing, Recipient
+
+
+@dataclass
+class BatchOutcome:
+    """What happened to one batch: provider ids of the accepted, reasons for the refused.
+
+    A recipient in neither map was not attempted and stays pending in the ledger.
+    """
+
+    accepted: dict[int, str] = field(default_factory=dict)
+    failed: dict[int, str] = field(default_factory=dict)
+
+
+class Backend(Protocol):
+    name: str
+
+    def send_batch(self, outgoing: Outgoing, recipients: Sequence[Recipient]) -> BatchOutcome:
+        """Deliver one batch (at most 1000 recipients); raise DeliveryError if none went."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...

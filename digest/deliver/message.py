@@ -1,0 +1,89 @@
+"""One recipient's message: substitute their values into the edition's single render."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from digest.render.email import PLACEHOLDERS, Rendered, one_line
+
+ONE_CLICK = "List-Unsubscribe=One-Click"
+# Long lines are allowed (RFC 5322: 998): folding would turn the List-Unsubscribe URL
+# into an RFC 2047 encoded word, which mail clients do not read as a URL.
+POLICY = policy.default.clone(max_line_length=998)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    delivery_id: int
+    email: str
+    name: str
+    unsubscribe_url: str
+    preferences_url: str
+    unsubscribe_mailto: str
+
+    @property
+    def list_unsubscribe(self) -> str:
+        """RFC 8058: one HTTPS URI first, then a mailto."""
+        return f"<{self.unsubscribe_url}>, <{self.unsubscribe_mailto}>"
+
+    def values(self) -> dict[str, str]:
+        """Placeholder → value, for both the text and the HTML part."""
+        name = one_line(self.name, 100) or "there"
+        return {
+            PLACEHOLDERS["name"]: name,
+            PLACEHOLDERS["name_html"]: html.escape(name),
+            PLACEHOLDERS["unsubscribe_url"]: self.unsubscribe_url,
+            PLACEHOLDERS["preferences_url"]: self.preferences_url,
+        }
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """What a backend needs besides the recipients: the render and who it is from."""
+
+    edition_id: int
+    segment: str
+    rendered: Rendered
+    from_name: str
+    from_email: str
+    reply_to: str
+    list_id: str
+
+
+def personalise(body: str, recipient: Recipient) -> str:
+    for placeholder, value in recipient.values().items():
+        body = body.replace(placeholder, value)
+    return body
+
+
+def message_id(outgoing: Outgoing, recipient: Recipient) -> str:
+    domain = outgoing.from_email.rpartition("@")[2] or "localhost"
+    return f"<digest.{outgoing.edition_id}.{recipient.delivery_id}@{domain}>"
+
+
+def build_message(outgoing: Outgoing, recipient: Recipient, *, date: str) -> EmailMessage:
+    """An RFC 5322 multipart/alternative message for one recipient."""
+    message = EmailMessage(policy=POLICY)
+    message["From"] = Address(one_line(outgoing.from_name, 100), addr_spec=outgoing.from_email)
+    message["To"] = Address(one_line(recipient.name, 100), addr_spec=recipient.email)
+    message["Subject"] = outgoing.rendered.subject
+    message["Date"] = date
+    message["Message-ID"] = message_id(outgoing, recipient)
+    if outgoing.reply_to:
+        message["Reply-To"] = outgoing.reply_to
+    message["List-Id"] = outgoing.list_id
+    message["List-Unsubscribe"] = recipient.list_unsubscribe
+    message["List-Unsubscribe-Post"] = ONE_CLICK
+    message.set_content(personalise(outgoing.rendered.text, recipient), cte="quoted-printable")
+    message.add_alternative(
+        personalise(outgoing.rendered.html, recipient), subtype="html", cte="quoted-printable"
+    )
+    return message
+
+
+__all__ = ["Outgoing", "Recipient", "build_message", "format_datetime", "personalise"]

@@ -1,0 +1,63 @@
+"""The outbox backend: one .eml file per message, written atomically, never twice."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from pathlib import Path
+
+from digest.deliver.backend import BatchOutcome
+from digest.deliver.message import Outgoing, Recipient, build_message, message_id
+from digest.errors import DeliveryError
+
+UNSAFE = re.compile(r"[^A-Za-z0-9@._+-]")
+
+
+def edition_folder(root: Path, segment: str, edition_id: int) -> Path:
+    return root / UNSAFE.sub("_", segment) / f"edition-{edition_id}"
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write to a temporary file in the same folder, then rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+class OutboxBackend:
+    name = "outbox"
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path_for(self, outgoing: Outgoing, recipient: Recipient) -> Path:
+        folder = edition_folder(self.root, outgoing.segment, outgoing.edition_id)
+        return folder / f"{recipient.delivery_id:07d}-{UNSAFE.sub('_', recipient.email)}.eml"
+
+    def send_batch(self, outgoing: Outgoing, recipients: Sequence[Recipient]) -> BatchOutcome:
+        outcome = BatchOutcome()
+        date = format_datetime(datetime.now(UTC))
+        for recipient in recipients:
+            path = self.path_for(outgoing, recipient)
+            if not path.exists():  # a resumed batch keeps the file already written
+                try:
+                    write_atomically(path, build_message(outgoing, recipient, date=date).as_bytes())
+                except OSError as e:
+                    raise DeliveryError(f"cannot write {path}: {e.strerror}") from e
+            outcome.accepted[recipient.delivery_id] = message_id(outgoing, recipient)
+        return outcome
+
+    def close(self) -> None:
+        return None

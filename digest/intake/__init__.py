@@ -1,0 +1,1 @@
+"""Intake: fetch sources, parse entries, clean their text, store them once."""

@@ -1,0 +1,1 @@
+"""Render: an edition becomes a subject, a preheader, an HTML body and a text body, once."""

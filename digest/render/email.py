@@ -1,0 +1,114 @@
+"""Render an edition once: Jinja2 makes MJML, mjml-python makes HTML, and a text part beside it.
+
+Per-recipient values are left as placeholders (see :data:`PLACEHOLDERS`) for the
+delivery backend to substitute, so that one render serves every recipient.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+from mjml import mjml2html
+
+from digest.compose.edition import Draft, DraftItem
+from digest.errors import RenderError
+from digest.render.templates import environment, select
+
+PLACEHOLDERS = {
+    "name": "%%name%%",
+    "name_html": "%%name_html%%",
+    "unsubscribe_url": "%%unsubscribe_url%%",
+    "preferences_url": "%%preferences_url%%",
+}
+GMAIL_CLIP_BYTES = 102_000
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    preheader: str
+    html: str
+    text: str
+    items: tuple[DraftItem, ...]
+
+
+@dataclass(frozen=True)
+class Identity:
+    sender_name: str
+    postal_address: str
+    zone: ZoneInfo
+
+
+def one_line(value: str, limit: int = 250) -> str:
+    """A header-safe value: no line breaks, no runs of space, at most ``limit`` characters."""
+    flat = " ".join(value.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def render(draft: Draft, identity: Identity, user_templates: Path | None = None) -> Rendered:
+    """Render ``draft``, dropping trailing items if the HTML would be clipped by Gmail."""
+    items = draft.items
+    while True:
+        rendered = _render(draft, items, identity, user_templates)
+        if len(rendered.html.encode("utf-8")) <= GMAIL_CLIP_BYTES or len(items) <= 1:
+            return rendered
+        items = items[:-1]
+
+
+def _render(
+    draft: Draft, items: tuple[DraftItem, ...], identity: Identity, user_templates: Path | None
+) -> Rendered:
+    segment = draft.segment
+    title = segment.title or segment.name.replace("-", " ").title()
+    local = draft.composed_at.astimezone(identity.zone)
+    date_label = f"{local:%A} {local.day} {local:%B %Y}"
+    subject = one_line(
+        segment.subject.format(
+            title=title,
+            top_headline=items[0].title if items else "",
+            count=len(items),
+            date=date_label,
+        )
+    )
+    preheader = one_line(" · ".join(i.title for i in items[1:4]) or items[0].summary, 200)
+    context: dict[str, Any] = {
+        "title": title,
+        "subject": subject,
+        "preheader": preheader,
+        "date_label": date_label,
+        "sender_name": identity.sender_name,
+        "postal_address": identity.postal_address,
+        "segment": segment.name,
+        "items": [_item_context(i, identity.zone) for i in items],
+    }
+    names = [f"email/digest-{segment.name}", "email/digest"]
+    try:
+        mjml = select(environment(user_templates, html=True), [n + ".mjml.j2" for n in names])
+        text = select(environment(user_templates, html=False), [n + ".txt.j2" for n in names])
+        source = mjml.render(context)
+        text_body = text.render(context)
+    except jinja2.TemplateError as e:
+        raise RenderError(f"template error: {e}") from e
+    try:
+        html = mjml2html(source)
+    except ValueError as e:
+        raise RenderError(f"MJML could not be rendered: {e}") from e
+    return Rendered(subject, preheader, html, text_body, items)
+
+
+def _item_context(item: DraftItem, zone: ZoneInfo) -> dict[str, Any]:
+    local: datetime = item.published.astimezone(zone)
+    return {
+        "title": item.title,
+        "url": item.url,
+        "source": item.source,
+        "author": item.author,
+        "summary": item.summary,
+        "tags": item.tags,
+        "published_label": f"{local.day} {local:%b %Y, %H:%M}",
+    }

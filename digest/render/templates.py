@@ -1,0 +1,40 @@
+"""Find templates: the user's folder first, then the bundled ones; segment-specific first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+
+from digest.errors import RenderError
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+
+
+def bundled_templates() -> Path:
+    """The templates shipped with Digest: inside the installed package, or the checkout's."""
+    installed = PACKAGE_DIR / "templates"
+    return installed if installed.is_dir() else PACKAGE_DIR.parent / "templates"
+
+
+def environment(user_dir: Path | None, *, html: bool) -> jinja2.Environment:
+    folders = [str(p) for p in (user_dir, bundled_templates()) if p is not None]
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folders),
+        autoescape=html,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def select(env: jinja2.Environment, names: list[str]) -> jinja2.Template:
+    try:
+        return env.select_template(names)
+    except jinja2.TemplateNotFound as e:
+        raise RenderError(f"no template found among {', '.join(names)}") from e
+    except jinja2.TemplateSyntaxError as e:
+        raise RenderError(
+            f"{e.filename or e.name}:{e.lineno}: template syntax error: {e.message}"
+        ) from e

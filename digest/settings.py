@@ -1,0 +1,213 @@
+"""Every setting Digest reads, declared once with its default and help.
+
+The configuration file is TOML.  Each dataclass below is one table of it;
+the CLI's ``digest settings`` and ``docs/settings.md`` are made from these
+declarations, and a test checks that the docs name every one of them.
+Secrets never live in the file: they come from the environment and are
+wrapped in :class:`Secret`, whose ``repr`` is stars.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any
+
+
+class Secret:
+    """A value that must never be printed; ``str()`` and ``repr()`` hide it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+
+def env_secret(name: str) -> Secret:
+    """Read a secret from the environment; empty when unset."""
+    return Secret(os.environ.get(name, ""))
+
+
+def setting(default: Any, help: str, *, factory: bool = False) -> Any:
+    """Declare one setting: its default and the help text shown everywhere."""
+    if factory:
+        return field(default_factory=default, metadata={"help": help})
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class GeneralSettings:
+    """Table ``[digest]``: where state lives and how sending happens."""
+
+    database_url: str = setting(
+        "",
+        "SQLAlchemy URL of the store. Empty means a SQLite file digest.db next to the config file.",
+    )
+    outbox_dir: str = setting(
+        "outbox", "Folder for the outbox backend's .eml files, relative to the config file."
+    )
+    templates_dir: str = setting(
+        "", "Your own templates folder, searched before the bundled templates. Relative to config."
+    )
+    backend: str = setting("outbox", "Delivery backend: outbox, smtp or sendgrid.")
+    timezone: str = setting("UTC", "IANA time zone of the schedules and of dates in emails.")
+    batch_size: int = setting(1000, "Recipients per delivery batch (at most 1000).")
+
+
+@dataclass(frozen=True)
+class SenderSettings:
+    """Table ``[sender]``: who the digest comes from (required by CAN-SPAM and Gmail)."""
+
+    name: str = setting("Digest", "Display name in the From header.")
+    email: str = setting("", "From address. Required.")
+    reply_to: str = setting("", "Reply-To address; empty for none.")
+    postal_address: str = setting("", "Postal address printed in every footer. Required.")
+    base_url: str = setting(
+        "", "Public HTTPS base URL of the Digest web app, for unsubscribe and preferences links."
+    )
+    unsubscribe_mailto: str = setting(
+        "", "Address for mailto: unsubscribes; empty means unsubscribe@ the sender's domain."
+    )
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Table ``[smtp]``; the password comes from ``DIGEST_SMTP_PASSWORD``."""
+
+    host: str = setting("localhost", "SMTP server host.")
+    port: int = setting(587, "SMTP server port.")
+    security: str = setting("starttls", "starttls, ssl or none.")
+    username: str = setting("", "SMTP user name; empty for no authentication.")
+    timeout: float = setting(30.0, "Seconds to wait for the SMTP server.")
+    ca_file: str = setting(
+        "", "CA bundle to verify the server's certificate; empty for system CAs."
+    )
+
+
+@dataclass(frozen=True)
+class SendGridSettings:
+    """Table ``[sendgrid]``; the key comes from ``SENDGRID_API_KEY``."""
+
+    host: str = setting(
+        "https://api.sendgrid.com",
+        "API host (scheme and host only); SENDGRID_API_HOST in the environment overrides it.",
+    )
+    timeout: float = setting(30.0, "Seconds before a request to SendGrid is abandoned.")
+
+
+@dataclass(frozen=True)
+class AudienceSettings:
+    """Table ``[audience]``: where subscribers come from."""
+
+    subscribers_file: str = setting(
+        "", "CSV of subscribers merged into the store at each run, relative to config; optional."
+    )
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    """One ``[sources.NAME]`` table: a feed to ingest."""
+
+    name: str = setting("", "The source's name (the table's key).")
+    url: str = setting("", "Feed URL (http or https). Give url or path.")
+    path: str = setting("", "Local feed file, relative to the config file. Give url or path.")
+    title: str = setting("", "Display name of the outlet; empty means the feed's own title.")
+
+
+@dataclass(frozen=True)
+class SegmentSettings:
+    """One ``[segments.NAME]`` table; unset keys come from ``[defaults]``."""
+
+    name: str = setting("", "The segment's name (the table's key).")
+    title: str = setting("", "Heading of the digest; empty means the name in title case.")
+    lists: tuple[str, ...] = setting(
+        (), "Audience: subscribers on any of these lists. Empty with no rule means everyone."
+    )
+    where: dict[str, str] = setting(
+        dict, "Audience rule: subscriber attributes that must all equal these values.", factory=True
+    )
+    include_tags: tuple[str, ...] = setting((), "Articles with any of these tags; empty means all.")
+    exclude_tags: tuple[str, ...] = setting((), "Articles with any of these tags are left out.")
+    max_items: int = setting(10, "Most items in one edition.")
+    lookback_days: float = setting(7.0, "Only articles published within this many days.")
+    summary_words: int = setting(60, "Word budget of each item's summary.")
+    schedule: str = setting("0 7 * * *", "Cron expression (5 fields) for `digest schedule`.")
+    subject: str = setting(
+        "{title}: {top_headline}", "Subject line; {title}, {top_headline}, {count}, {date} fill in."
+    )
+
+
+SEGMENT_DEFAULT_KEYS = frozenset(
+    f.name for f in fields(SegmentSettings) if f.name not in {"name", "title", "lists", "where"}
+)
+
+TABLES: dict[str, type] = {
+    "digest": GeneralSettings,
+    "sender": SenderSettings,
+    "smtp": SmtpSettings,
+    "sendgrid": SendGridSettings,
+    "audience": AudienceSettings,
+    "defaults": SegmentSettings,
+    "sources.NAME": SourceSettings,
+    "segments.NAME": SegmentSettings,
+}
+
+ENVIRONMENT: dict[str, str] = {
+    "SENDGRID_API_KEY": "SendGrid API key (secret).",
+    "SENDGRID_API_HOST": "Overrides [sendgrid] host, for a stand-in or a regional host.",
+    "DIGEST_SMTP_PASSWORD": "SMTP password (secret).",
+    "DIGEST_SECRET_KEY": "Key that signs unsubscribe and preferences tokens (secret); "
+    "empty means one generated once and kept in the store.",
+}
+
+
+def describe() -> list[tuple[str, str, str, str]]:
+    """Rows of (table, key, default, help) for every setting."""
+    rows: list[tuple[str, str, str, str]] = []
+    for table, cls in TABLES.items():
+        for f in fields(cls):
+            if f.name == "name":
+                continue
+            if table == "defaults" and f.name not in SEGMENT_DEFAULT_KEYS:
+                continue
+            default = f.default_factory() if f.default is MISSING else f.default  # type: ignore[operator]
+            rows.append((table, f.name, repr(default), f.metadata["help"]))
+    return rows
+
+
+def settings_text() -> str:
+    lines = [f"[{table}] {key} = {default}\n    {text}" for table, key, default, text in describe()]
+    lines += [f"${name}\n    {text}" for name, text in ENVIRONMENT.items()]
+    return "\n".join(lines) + "\n"
+
+
+def settings_markdown() -> str:
+    """The settings reference, docs/settings.md, made from the declarations above."""
+    out = [
+        "# Settings",
+        "",
+        "Digest reads one TOML file (`--config`, default `$DIGEST_CONFIG` or `digest.toml`).",
+        "Paths are relative to that file. `[defaults]` holds the defaults of every segment;",
+        "a `[segments.NAME]` table overrides them. This page is made by",
+        "`digest settings --markdown`; a test keeps it in step with the code.",
+    ]
+    table = None
+    for name, key, default, text in describe():
+        if name != table:
+            table = name
+            out += ["", f"## `[{name}]`", "", "| setting | default | meaning |", "|---|---|---|"]
+        out.append(f"| `{key}` | `{default}` | {text} |")
+    out += ["", "## Environment", "", "| variable | meaning |", "|---|---|"]
+    out += [f"| `{name}` | {text} |" for name, text in ENVIRONMENT.items()]
+    return "\n".join(out) + "\n"

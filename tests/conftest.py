@@ -1,0 +1,94 @@
+"""Shared fixtures: a store on SQLite and (when configured) PostgreSQL, the example newsroom."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from digest.store.database import Store, open_store
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "newsroom"
+PG_ENV = "DIGEST_TEST_DATABASE_URL"
+
+
+def _postgres_schema_url(base: str) -> Iterator[str]:
+    """A fresh schema per test, dropped afterwards, so tests never see each other's rows."""
+    schema = "t_" + uuid.uuid4().hex[:12]
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Each test using this runs once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'digest.db'}"
+        return
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(f"{PG_ENV} is not set")
+    yield from _postgres_schema_url(base)
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Store]:
+    opened = open_store(database_url)
+    yield opened
+    opened.close()
+
+
+def use_database(config_path: Path, url: str) -> None:
+    """Point a copied config at ``url`` by setting [digest] database_url."""
+    body = config_path.read_text(encoding="utf-8")
+    line = f"database_url = {url!r}\n".replace("'", '"')
+    if re.search(r"^\[digest\]\s*$", body, flags=re.M):
+        body = re.sub(
+            r"^\[digest\]\s*$", "[digest]\n" + line.rstrip("\n"), body, count=1, flags=re.M
+        )
+    else:
+        body = "[digest]\n" + line + body
+    config_path.write_text(body, encoding="utf-8")
+
+
+@pytest.fixture
+def newsroom(tmp_path: Path, database_url: str) -> Path:
+    """A private copy of the example newsroom on the test's database; returns its config."""
+    folder = tmp_path / "newsroom"
+    shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns("outbox", "digest.db*"))
+    config = folder / "digest.toml"
+    use_database(config, database_url)
+    return config
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI (DIGEST_REQUIRE_POSTGRES=1) a run in which no PostgreSQL test passed fails."""
+    if os.environ.get("DIGEST_REQUIRE_POSTGRES") != "1":
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    passed = reporter.stats.get("passed", []) if reporter else []
+    ran = [r for r in passed if "postgres" in r.keywords]
+    if not ran:
+        if reporter:
+            reporter.write_line(
+                f"FAILED: no PostgreSQL test ran; set {PG_ENV} to a reachable database", red=True
+            )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    elif reporter:
+        reporter.write_line(f"{len(ran)} PostgreSQL-backed tests passed")

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from digest.store.database import Store
+from subscribers.errors import ImportFileError, ImportRowError
+from subscribers.importer import SubscriberRow, email_hash, merge, read_csv
+from subscribers.models import Status, Subscriber, Suppression
+
+NOW = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
+
+
+def rows_and_errors(path: Path) -> tuple[list[SubscriberRow], list[ImportRowError]]:
+    rows: list[SubscriberRow] = []
+    errors: list[ImportRowError] = []
+    for item in read_csv(path):
+        (errors if isinstance(item, ImportRowError) else rows).append(item)  # type: ignore[arg-type]
+    return rows, errors
+
+
+def test_bad_rows_are_named_by_line_and_good_rows_kept(tmp_path: Path) -> None:
+    path = tmp_path / "people.csv"
+    path.write_text(
+        "\ufeffEmail,Name,Lists,Team\n"
+        "Ann@Example.COM,Ann,politics,red\n"
+        "not-an-address,Bob,politics,blue\n"
+        ",Nobody,politics,blue\n"
+        'cy@example.org,Cy,"politics;tech",green\n'
+        "di@example.org,Di,tech,red,surplus\n",
+        encoding="utf-8",
+    )
+    rows, errors = rows_and_errors(path)
+    assert [r.email for r in rows] == ["Ann@example.com", "cy@example.org"]
+    assert rows[0].attributes == {"team": "red"}
+    assert rows[1].lists == ("politics", "tech")
+    assert [(e.line, e.source) for e in errors] == [(3, str(path)), (4, str(path)), (6, str(path))]
+    assert "invalid email address 'not-an-address'" in str(errors[0])
+    assert str(errors[0]).startswith(f"{path}:3: ")
+
+
+def test_semicolon_dialect_is_understood(tmp_path: Path) -> None:
+    path = tmp_path / "excel.csv"
+    path.write_text("email;name;lists\nann@example.com;Ann;tech\n", encoding="utf-8")
+    rows, errors = rows_and_errors(path)
+    assert errors == [] and rows[0].name == "Ann" and rows[0].lists == ("tech",)
+
+
+def test_file_without_email_column_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text("name\nAnn\n", encoding="utf-8")
+    with pytest.raises(ImportFileError, match="no 'email' column"):
+        list(read_csv(path))
+
+
+def test_merge_never_reactivates_the_unsubscribed_or_suppressed(store: Store) -> None:
+    with store.session() as session:
+        merge(session, [SubscriberRow("ann@example.com", lists=("a",))], NOW)
+        session.scalars(select(Subscriber)).one().status = Status.unsubscribed
+        session.add(
+            Suppression(email_hash=email_hash("gone@example.com"), reason="erased", created_at=NOW)
+        )
+    with store.session() as session:
+        result = merge(
+            session,
+            [
+                SubscriberRow("ann@example.com", name="Ann", lists=("a", "b")),
+                SubscriberRow("gone@example.com", lists=("a",)),
+            ],
+            NOW,
+        )
+        assert (result.added, result.updated, result.kept_suppressed) == (1, 1, 2)
+    with store.session() as session:
+        people = {s.email: s for s in session.scalars(select(Subscriber))}
+        assert people["ann@example.com"].status == Status.unsubscribed
+        assert people["ann@example.com"].list_names == {"a", "b"}
+        assert people["gone@example.com"].status == Status.unsubscribed
