@@ -91,7 +91,7 @@ class SmtpSettings:
     username: str = setting("", "SMTP user name; empty for no authentication.")
     timeout: float = setting(30.0, "Seconds to wait for the SMTP server.")
     ca_file: str = setting(
-        "", "CA bundle to verify the server's certificate; empty for system CAs."
+        "", "CA bundle (relative to config) to verify the server; empty for system CAs."
     )
 
 

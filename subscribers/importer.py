@@ -50,9 +50,14 @@ def email_hash(address: str) -> str:
 
 
 def normalise_email(address: str) -> str:
-    """Validate syntax (no DNS) and return the normalised address, or raise ValueError."""
+    """Validate syntax (no DNS) and return the address in lower case, or raise ValueError.
+
+    Mailbox providers treat local parts case-insensitively, and one person must not become
+    two subscribers because a list spelled them ``Ada@`` once and ``ada@`` the next time.
+    """
     try:
-        return str(validate_email(address.strip(), check_deliverability=False).normalized)
+        valid = validate_email(address.strip(), check_deliverability=False)
+        return str(valid.normalized).lower()
     except EmailNotValidError as e:
         raise ValueError(str(e)) from None
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from conftest import EXAMPLE
+
 from digest.compose.edition import compose
 from digest.config import load_config
 from digest.intake.ingest import ingest_all
@@ -11,8 +13,6 @@ from digest.store.database import Store
 from digest.store.models import Edition, EditionItem, EditionStatus
 from subscribers.audience import audience
 from subscribers.importer import SubscriberRow, merge
-
-from conftest import EXAMPLE
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 

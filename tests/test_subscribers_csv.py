@@ -34,7 +34,7 @@ def test_bad_rows_are_named_by_line_and_good_rows_kept(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     rows, errors = rows_and_errors(path)
-    assert [r.email for r in rows] == ["Ann@example.com", "cy@example.org"]
+    assert [r.email for r in rows] == ["ann@example.com", "cy@example.org"]
     assert rows[0].attributes == {"team": "red"}
     assert rows[1].lists == ("politics", "tech")
     assert [(e.line, e.source) for e in errors] == [(3, str(path)), (4, str(path)), (6, str(path))]
@@ -78,3 +78,19 @@ def test_merge_never_reactivates_the_unsubscribed_or_suppressed(store: Store) ->
         assert people["ann@example.com"].status == Status.unsubscribed
         assert people["ann@example.com"].list_names == {"a", "b"}
         assert people["gone@example.com"].status == Status.unsubscribed
+
+
+def test_the_same_address_in_another_case_is_one_subscriber(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "people.csv"
+    path.write_text("email,lists\nAda@Readers.Example,a\n", encoding="utf-8")
+    for _ in range(2):
+        rows, _errors = rows_and_errors(path)
+        with store.session() as session:
+            merge(session, rows, NOW)
+    path.write_text("email,lists\nada@readers.example,b\n", encoding="utf-8")
+    rows, _errors = rows_and_errors(path)
+    with store.session() as session:
+        merge(session, rows, NOW)
+    with store.session() as session:
+        people = list(session.scalars(select(Subscriber)))
+        assert [(p.email, p.list_names) for p in people] == [("ada@readers.example", {"b"})]

@@ -23,8 +23,13 @@ class BatchOutcome:
 class Backend(Protocol):
     name: str
 
-    def send_batch(self, outgoing: Outgoing, recipients: Sequence[Recipient]) -> BatchOutcome:
-        """Deliver one batch (at most 1000 recipients); raise DeliveryError if none went."""
+    def send_batch(
+        self, outgoing: Outgoing, recipients: Sequence[Recipient], batch: int
+    ) -> BatchOutcome:
+        """Deliver batch number ``batch`` (at most 1000 recipients) of the ledger.
+
+        Raise DeliveryError when none of it went.
+        """
         ...
 
     def close(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 from digest.config import BACKENDS, Config
 from digest.deliver.backend import Backend
@@ -18,7 +19,10 @@ def make_backend(config: Config, name: str = "") -> Backend:
     if name == "outbox":
         return OutboxBackend(config.outbox_dir)
     if name == "smtp":
-        return SmtpBackend(config.smtp, env_secret("DIGEST_SMTP_PASSWORD"))
+        smtp = config.smtp
+        if smtp.ca_file:
+            smtp = replace(smtp, ca_file=str(config.resolve(smtp.ca_file)))
+        return SmtpBackend(smtp, env_secret("DIGEST_SMTP_PASSWORD"))
     if name == "sendgrid":
         host = os.environ.get("SENDGRID_API_HOST", "")
         return SendGridBackend(config.sendgrid, env_secret("SENDGRID_API_KEY"), host=host)

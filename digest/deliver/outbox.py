@@ -46,7 +46,9 @@ class OutboxBackend:
         folder = edition_folder(self.root, outgoing.segment, outgoing.edition_id)
         return folder / f"{recipient.delivery_id:07d}-{UNSAFE.sub('_', recipient.email)}.eml"
 
-    def send_batch(self, outgoing: Outgoing, recipients: Sequence[Recipient]) -> BatchOutcome:
+    def send_batch(
+        self, outgoing: Outgoing, recipients: Sequence[Recipient], batch: int
+    ) -> BatchOutcome:
         outcome = BatchOutcome()
         date = format_datetime(datetime.now(UTC))
         for recipient in recipients:

@@ -77,7 +77,7 @@ def deliver_edition(
             if not recipients:
                 continue
             try:
-                outcome = backend.send_batch(outgoing, recipients)
+                outcome = backend.send_batch(outgoing, recipients, batch)
             except DeliveryError as e:
                 if not e.permanent:
                     raise  # transient: the batch stays pending for `digest resume`

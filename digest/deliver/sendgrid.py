@@ -70,11 +70,11 @@ class SendGridBackend:
             )
         self.client = SendGridAPIClient(api_key.reveal(), host=host or settings.host)
         self.client.client.timeout = settings.timeout
-        self.batch = 0
 
-    def send_batch(self, outgoing: Outgoing, recipients: Sequence[Recipient]) -> BatchOutcome:
-        self.batch += 1
-        body = request_body(outgoing, recipients, self.batch)
+    def send_batch(
+        self, outgoing: Outgoing, recipients: Sequence[Recipient], batch: int
+    ) -> BatchOutcome:
+        body = request_body(outgoing, recipients, batch)
         last_error = ""
         for attempt in range(RETRIES):
             try:

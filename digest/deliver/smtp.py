@@ -64,7 +64,9 @@ class SmtpBackend:
         self._connection = connection
         return connection
 
-    def send_batch(self, outgoing: Outgoing, recipients: Sequence[Recipient]) -> BatchOutcome:
+    def send_batch(
+        self, outgoing: Outgoing, recipients: Sequence[Recipient], batch: int
+    ) -> BatchOutcome:
         outcome = BatchOutcome()
         date = format_datetime(datetime.now(UTC))
         for recipient in recipients:

@@ -1,0 +1,316 @@
+"""The SendGrid backend against the local stand-in, which validates each request."""
+
+from __future__ import annotations
+
+import html
+import json
+import time
+import types
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sendgrid_standin import SendGridStandIn
+from sqlalchemy import select
+
+import digest.deliver.sendgrid
+from digest.cli import main
+from digest.render.email import PLACEHOLDERS
+from digest.store.database import Store
+from digest.store.models import Delivery, DeliveryStatus, Edition, EditionStatus
+
+SEGMENT = "politics"
+BASE_URL = "https://desk.example/digest"
+PEOPLE = {
+    "ada@readers.example": "Ada Lovelace",
+    "grace@readers.example": "Grace Hopper",
+    "alan@readers.example": "Alan Turing",
+    "tom@readers.example": "Tom & Jerry's",
+    "edsger@readers.example": "Edsger Dijkstra",
+}
+
+
+def write_newsroom(folder: Path, database_url: str, people: dict[str, str] = PEOPLE) -> Path:
+    """A feed of two articles, a subscribers CSV and a config sending in batches of two."""
+    folder.mkdir(parents=True, exist_ok=True)
+    items = "".join(
+        f"""
+    <item>
+      <title>Council vote number {n}</title>
+      <link>https://news.example/politics/vote-{n}</link>
+      <guid>https://news.example/politics/vote-{n}</guid>
+      <pubDate>Mon, 0{n} Nov 2026 08:00:00 GMT</pubDate>
+      <category>politics</category>
+      <description>&lt;p&gt;The council voted on measure {n} after a long debate. \
+Members said the result would shape the budget for years.&lt;/p&gt;</description>
+    </item>"""
+        for n in (1, 2)
+    )
+    (folder / "feed.xml").write_text(
+        f"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>City Desk</title><link>https://news.example/</link>
+<description>Local news</description>{items}
+</channel></rss>
+""",
+        encoding="utf-8",
+    )
+    rows = "".join(f'{address},"{name}",{SEGMENT}\n' for address, name in people.items())
+    (folder / "subscribers.csv").write_text("email,name,lists\n" + rows, encoding="utf-8")
+    config = folder / "digest.toml"
+    config.write_text(
+        f"""
+[digest]
+database_url = {json.dumps(database_url)}
+backend = "outbox"
+timezone = "Europe/Helsinki"
+batch_size = 2
+
+[sender]
+name = "City Desk"
+email = "digest@desk.example"
+postal_address = "1 Harbour Street, 00100 Helsinki, Finland"
+base_url = "{BASE_URL}"
+
+[sendgrid]
+timeout = 5
+
+[audience]
+subscribers_file = "subscribers.csv"
+
+[sources.desk]
+path = "feed.xml"
+
+[segments.{SEGMENT}]
+lists = ["{SEGMENT}"]
+lookback_days = 36500
+""",
+        encoding="utf-8",
+    )
+    return config
+
+
+def send(capsys: pytest.CaptureFixture[str], config: Path) -> tuple[int, str]:
+    """``digest send`` through the entry point: (exit code, stdout and stderr)."""
+    try:
+        main(["send", "--segment", SEGMENT, "--backend", "sendgrid", "--config", str(config)])
+        code = 0
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else 1
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def ledger(store: Store) -> dict[str, Delivery]:
+    with store.session() as session:
+        return {d.email: d for d in session.scalars(select(Delivery))}
+
+
+def refuse(
+    standin: SendGridStandIn,
+    monkeypatch: pytest.MonkeyPatch,
+    status: int,
+    message: str,
+    field: str | None,
+    containing: str = "",
+) -> None:
+    """Answer like SendGrid with ``status`` every request (or those naming ``containing``)."""
+    served = standin._send
+
+    def answer(headers: dict[str, str], raw: bytes) -> Any:
+        if containing.encode() in raw:
+            return standin._refuse(status, [(message, field)])
+        return served(headers, raw)
+
+    monkeypatch.setattr(standin, "_send", answer)
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The backend's waits, recorded instead of slept."""
+    waited: list[float] = []
+    clock = types.SimpleNamespace(time=time.time, sleep=waited.append)
+    monkeypatch.setattr(digest.deliver.sendgrid, "time", clock)
+    return waited
+
+
+@pytest.fixture
+def sg(monkeypatch: pytest.MonkeyPatch) -> Iterator[SendGridStandIn]:
+    with SendGridStandIn() as standin:
+        monkeypatch.setenv("SENDGRID_API_HOST", standin.url)
+        monkeypatch.setenv("SENDGRID_API_KEY", "SG.test-key")
+        monkeypatch.setenv("DIGEST_SECRET_KEY", "test-signing-key")
+        yield standin
+
+
+@pytest.fixture
+def config(tmp_path: Path, database_url: str) -> Path:
+    return write_newsroom(tmp_path / "desk", database_url)
+
+
+def test_one_valid_request_per_batch_with_one_personalization_per_recipient(
+    capsys: pytest.CaptureFixture[str],
+    sg: SendGridStandIn,
+    config: Path,
+    store: Store,
+    sleeps: list[float],
+) -> None:
+    code, output = send(capsys, config)
+
+    assert code == 0, output
+    assert sg.rejected == []
+    assert [len(r.body["personalizations"]) for r in sg.accepted] == [2, 2, 1]
+    assert sorted(sg.recipients()) == sorted(PEOPLE)
+    assert sleeps == []
+
+    with store.session() as session:
+        (edition,) = session.scalars(select(Edition))
+        assert edition.status == EditionStatus.sent
+    batches = set()
+    for request in sg.accepted:
+        body = request.body
+        assert request.headers["authorization"] == "Bearer SG.test-key"
+        assert body["from"] == {"email": "digest@desk.example", "name": "City Desk"}
+        assert SEGMENT in body["categories"]
+        assert body["custom_args"]["edition"] == str(edition.id)
+        assert body["custom_args"]["segment"] == SEGMENT
+        batches.add(body["custom_args"]["batch"])
+        # Rendered once: the placeholders travel in the content, the values per person.
+        text, page = body["content"]
+        assert (text["type"], page["type"]) == ("text/plain", "text/html")
+        assert (text["value"], page["value"]) == (edition.text, edition.html)
+        for placeholder in ("name", "unsubscribe_url", "preferences_url"):
+            assert PLACEHOLDERS[placeholder] in text["value"]
+        for placeholder in ("name_html", "unsubscribe_url", "preferences_url"):
+            assert PLACEHOLDERS[placeholder] in page["value"]
+        for personalization in body["personalizations"]:
+            (to,) = personalization["to"]
+            name = PEOPLE[to["email"]]
+            values = personalization["substitutions"]
+            assert set(values) == set(PLACEHOLDERS.values())
+            assert values["%%name%%"] == name
+            assert values["%%name_html%%"] == html.escape(name)
+            unsubscribe = values["%%unsubscribe_url%%"]
+            assert unsubscribe.startswith(BASE_URL + "/unsubscribe/")
+            assert values["%%preferences_url%%"].startswith(BASE_URL + "/preferences/")
+            headers = personalization["headers"]
+            first, second = headers["List-Unsubscribe"].split(", ")
+            assert first == f"<{unsubscribe}>"
+            assert second.startswith("<mailto:")
+            assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert len(batches) == 3
+
+    unsubscribe_urls = [
+        p["substitutions"]["%%unsubscribe_url%%"]
+        for r in sg.accepted
+        for p in r.body["personalizations"]
+    ]
+    assert len(set(unsubscribe_urls)) == len(PEOPLE)
+    message_ids = {
+        p["to"][0]["email"]: r.message_id for r in sg.accepted for p in r.body["personalizations"]
+    }
+    rows = ledger(store)
+    assert sorted(rows) == sorted(PEOPLE)
+    for address, row in rows.items():
+        assert row.status == DeliveryStatus.sent
+        assert row.message_id == message_ids[address]
+
+
+@pytest.mark.parametrize("fault", ["429", "503", "drop"])
+def test_a_transient_failure_is_retried_and_everyone_gets_one_copy(
+    capsys: pytest.CaptureFixture[str],
+    sg: SendGridStandIn,
+    config: Path,
+    store: Store,
+    sleeps: list[float],
+    fault: str,
+) -> None:
+    sg.fail_next(1, fault)
+
+    code, output = send(capsys, config)
+
+    assert code == 0, output
+    assert sorted(sg.recipients()) == sorted(PEOPLE)
+    assert len(sg.accepted) == 3
+    assert {d.status for d in ledger(store).values()} == {DeliveryStatus.sent}
+    assert len(sleeps) == 1
+    # A 429 waits for X-RateLimit-Reset (at most a second ahead); others back off briefly.
+    assert 0.0 <= sleeps[0] <= 1.0
+
+
+def test_a_refused_batch_is_failed_with_sendgrids_message_and_the_rest_go(
+    capsys: pytest.CaptureFixture[str],
+    sg: SendGridStandIn,
+    config: Path,
+    store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+    sleeps: list[float],
+) -> None:
+    message = "Does not contain a valid address."
+    refuse(sg, monkeypatch, 400, message, "personalizations.0.to.0.email", "alan@readers.example")
+
+    code, output = send(capsys, config)
+
+    assert code == 0, output
+    assert "2 failed" in output
+    assert sleeps == []  # a 400 is not retried
+    assert [status for status, _ in sg.rejected] == [400]
+    rows = ledger(store)
+    # Batches of two in subscriber order: ada+grace, alan+tom, edsger.
+    refused = {"alan@readers.example", "tom@readers.example"}
+    assert sorted(sg.recipients()) == sorted(set(PEOPLE) - refused)
+    for address, row in rows.items():
+        if address in refused:
+            assert row.status == DeliveryStatus.failed
+            assert "400" in row.error
+            assert message in row.error
+            assert "personalizations.0.to.0.email" in row.error
+        else:
+            assert row.status == DeliveryStatus.sent
+
+
+def test_a_refused_key_stops_the_run_and_keeps_everyone_pending(
+    capsys: pytest.CaptureFixture[str],
+    sg: SendGridStandIn,
+    config: Path,
+    store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with monkeypatch.context() as patch:
+        refuse(sg, patch, 401, "The provided authorization grant is invalid", None)
+        code, output = send(capsys, config)
+
+    assert code != 0
+    assert "Traceback" not in output
+    problems = [line for line in output.splitlines() if "SENDGRID_API_KEY" in line]
+    assert len(problems) == 1, output
+    assert "401" in problems[0]
+    assert [status for status, _ in sg.rejected] == [401]  # not retried, not per batch
+    assert {d.status for d in ledger(store).values()} == {DeliveryStatus.pending}
+
+    code, output = send(capsys, config)
+
+    assert code == 0, output
+    assert sorted(sg.recipients()) == sorted(PEOPLE)
+    assert {d.status for d in ledger(store).values()} == {DeliveryStatus.sent}
+
+
+def test_a_missing_api_key_is_one_line_naming_the_variable(
+    capsys: pytest.CaptureFixture[str],
+    sg: SendGridStandIn,
+    config: Path,
+    store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("SENDGRID_API_KEY")
+
+    code, output = send(capsys, config)
+
+    assert code == 1
+    assert "Traceback" not in output
+    problems = [line for line in output.splitlines() if "SENDGRID_API_KEY" in line]
+    assert len(problems) == 1, output
+    assert problems[0].startswith("error: SENDGRID_API_KEY is not set")
+    assert sg.accepted == [] and sg.rejected == []
+    with store.session() as session:
+        assert session.scalars(select(Edition)).all() == []

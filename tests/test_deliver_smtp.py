@@ -1,0 +1,433 @@
+"""The SMTP backend against a real SMTP server (aiosmtpd) with STARTTLS and AUTH.
+
+Each test builds a tiny newsroom (one RSS feed, a subscribers CSV, a config) in
+``tmp_path`` and runs ``digest send`` through the CLI entry point.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import ipaddress
+import json
+import socket
+import ssl
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from sqlalchemy import select
+
+from digest.cli import main
+from digest.store.database import Store
+from digest.store.models import Delivery, DeliveryStatus, Edition, EditionStatus
+
+USER = "digest"
+PASSWORD = "correct horse battery staple"
+SEGMENT = "politics"
+PEOPLE = {
+    "ada@readers.example": "Ada Lovelace",
+    "grace@readers.example": "Grace Hopper",
+    "alan@readers.example": "Alan Turing",
+}
+
+
+# --- a certificate made here, trusted by the client through [smtp] ca_file ---
+
+
+@dataclass(frozen=True)
+class Certificate:
+    cert: Path
+    key: Path
+
+    def server_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.cert, self.key)
+        return context
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
+    """A self-signed certificate for 127.0.0.1, valid for a day either side of now."""
+    folder = tmp_path_factory.mktemp("tls")
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    public = key.public_key()
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(public)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(public), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    paths = Certificate(folder / "cert.pem", folder / "key.pem")
+    paths.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths.key.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return paths
+
+
+# --- the SMTP server ---
+
+
+@dataclass(frozen=True)
+class Received:
+    mail_from: str
+    rcpt_tos: tuple[str, ...]
+    content: bytes
+
+    def message(self) -> EmailMessage:
+        parsed = email.message_from_bytes(self.content, policy=email.policy.default)
+        assert isinstance(parsed, EmailMessage)
+        return parsed
+
+
+@dataclass
+class Recorder:
+    """An aiosmtpd handler that keeps each accepted envelope and can refuse or defer."""
+
+    received: list[Received] = field(default_factory=list)
+    refuse: dict[str, str] = field(default_factory=dict)
+    defer_once: set[str] = field(default_factory=set)
+    deferred: list[str] = field(default_factory=list)
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if address in self.refuse:
+            return self.refuse[address]
+        if address in self.defer_once:
+            self.defer_once.discard(address)
+            self.deferred.append(address)
+            return "451 4.3.0 mailbox busy, try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.received.append(
+            Received(envelope.mail_from, tuple(envelope.rcpt_tos), bytes(envelope.content))
+        )
+        return "250 2.0.0 queued"
+
+    def recipients(self) -> list[str]:
+        return [to for r in self.received for to in r.rcpt_tos]
+
+
+@dataclass
+class Authenticator:
+    """Accepts USER with the right password, and records whether TLS was on."""
+
+    password: str
+    attempts: list[tuple[str, bool, bool]] = field(default_factory=list)
+
+    def __call__(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
+        ok = (
+            isinstance(data, LoginPassword)
+            and data.login == USER.encode()
+            and data.password == self.password.encode()
+        )
+        self.attempts.append((mechanism, ok, session.ssl is not None))
+        return AuthResult(success=ok, handled=False)
+
+
+@dataclass
+class SmtpServer:
+    port: int
+    handler: Recorder
+    auth: Authenticator
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def smtp_server(certificate: Certificate) -> Iterator[SmtpServer]:
+    server = SmtpServer(free_port(), Recorder(), Authenticator(PASSWORD))
+    controller = Controller(
+        server.handler,
+        hostname="127.0.0.1",
+        port=server.port,
+        tls_context=certificate.server_context(),
+        require_starttls=True,
+        authenticator=server.auth,
+        auth_required=True,
+        auth_require_tls=True,
+    )
+    controller.start()
+    try:
+        yield server
+    finally:
+        controller.stop()
+
+
+# --- a tiny newsroom ---
+
+
+def write_newsroom(
+    folder: Path, database_url: str, port: int, ca_file: Path, people: dict[str, str] = PEOPLE
+) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    items = "".join(
+        f"""
+    <item>
+      <title>Council vote number {n}</title>
+      <link>https://news.example/politics/vote-{n}</link>
+      <guid>https://news.example/politics/vote-{n}</guid>
+      <pubDate>Mon, 0{n} Nov 2026 08:00:00 GMT</pubDate>
+      <category>politics</category>
+      <description>&lt;p&gt;The council voted on measure {n} after a long debate. \
+Members said the result would shape the budget for years.&lt;/p&gt;</description>
+    </item>"""
+        for n in (1, 2)
+    )
+    (folder / "feed.xml").write_text(
+        f"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>City Desk</title><link>https://news.example/</link>
+<description>Local news</description>{items}
+</channel></rss>
+""",
+        encoding="utf-8",
+    )
+    rows = "".join(f"{address},{name},{SEGMENT}\n" for address, name in people.items())
+    (folder / "subscribers.csv").write_text("email,name,lists\n" + rows, encoding="utf-8")
+    config = folder / "digest.toml"
+    config.write_text(
+        f"""
+[digest]
+database_url = {json.dumps(database_url)}
+backend = "outbox"
+timezone = "Europe/Helsinki"
+batch_size = 2
+
+[sender]
+name = "City Desk"
+email = "digest@desk.example"
+postal_address = "1 Harbour Street, 00100 Helsinki, Finland"
+base_url = "https://desk.example/digest"
+
+[smtp]
+host = "127.0.0.1"
+port = {port}
+security = "starttls"
+username = "{USER}"
+timeout = 10
+ca_file = {json.dumps(str(ca_file))}
+
+[audience]
+subscribers_file = "subscribers.csv"
+
+[sources.desk]
+path = "feed.xml"
+
+[segments.{SEGMENT}]
+lists = ["{SEGMENT}"]
+lookback_days = 36500
+""",
+        encoding="utf-8",
+    )
+    return config
+
+
+def send(capsys: pytest.CaptureFixture[str], config: Path) -> tuple[int, str]:
+    """``digest send`` through the entry point: (exit code, stdout and stderr)."""
+    try:
+        main(["send", "--segment", SEGMENT, "--backend", "smtp", "--config", str(config)])
+        code = 0
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else 1
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def ledger(store: Store) -> dict[str, Delivery]:
+    with store.session() as session:
+        return {d.email: d for d in session.scalars(select(Delivery))}
+
+
+@pytest.fixture
+def newsroom_smtp(
+    tmp_path: Path,
+    database_url: str,
+    smtp_server: SmtpServer,
+    certificate: Certificate,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Path:
+    monkeypatch.setenv("DIGEST_SMTP_PASSWORD", PASSWORD)
+    monkeypatch.setenv("DIGEST_SECRET_KEY", "test-signing-key")
+    return write_newsroom(tmp_path / "desk", database_url, smtp_server.port, certificate.cert)
+
+
+# --- the tests ---
+
+
+def test_starttls_and_auth_deliver_one_message_per_recipient(
+    capsys: pytest.CaptureFixture[str],
+    newsroom_smtp: Path,
+    smtp_server: SmtpServer,
+    store: Store,
+) -> None:
+    code, output = send(capsys, newsroom_smtp)
+
+    assert code == 0, output
+    assert sorted(smtp_server.handler.recipients()) == sorted(PEOPLE)
+    assert all(len(r.rcpt_tos) == 1 for r in smtp_server.handler.received)
+    assert {r.mail_from for r in smtp_server.handler.received} == {"digest@desk.example"}
+    # Logged in only after STARTTLS, and successfully.
+    assert smtp_server.auth.attempts
+    assert all(ok and tls for _, ok, tls in smtp_server.auth.attempts)
+    rows = ledger(store)
+    assert {d.status for d in rows.values()} == {DeliveryStatus.sent}
+    assert all(d.message_id.startswith("<digest.") for d in rows.values())
+
+
+def test_messages_are_personal_multipart_and_one_click_unsubscribable(
+    capsys: pytest.CaptureFixture[str], newsroom_smtp: Path, smtp_server: SmtpServer
+) -> None:
+    code, output = send(capsys, newsroom_smtp)
+    assert code == 0, output
+
+    seen: dict[str, tuple[str, str]] = {}
+    for received in smtp_server.handler.received:
+        message = received.message()
+        (address,) = received.rcpt_tos
+        assert message["To"].addresses[0].addr_spec == address
+        unsubscribe = message.get_all("List-Unsubscribe")
+        assert unsubscribe is not None and len(unsubscribe) == 1
+        https_url, mailto = (part.strip().strip("<>") for part in str(unsubscribe[0]).split(","))
+        assert https_url.startswith("https://desk.example/digest/unsubscribe/")
+        assert mailto.startswith("mailto:")
+        assert message.get_all("List-Unsubscribe-Post") == ["List-Unsubscribe=One-Click"]
+
+        text_part = message.get_body(("plain",))
+        html_part = message.get_body(("html",))
+        assert text_part is not None and html_part is not None
+        text = text_part.get_content()
+        html = html_part.get_content()
+        for body in (text, html):
+            assert "%%" not in body
+            assert PEOPLE[address] in body
+            assert https_url in body
+        seen[address] = (PEOPLE[address], https_url)
+
+    assert set(seen) == set(PEOPLE)
+    urls = [url for _, url in seen.values()]
+    assert len(set(urls)) == len(urls)
+    # Nobody's message carries another reader's name or link.
+    for received in smtp_server.handler.received:
+        (address,) = received.rcpt_tos
+        content = received.message().get_body(("plain",))
+        assert content is not None
+        text = content.get_content()
+        for other, (name, url) in seen.items():
+            if other != address:
+                assert name not in text and url not in text
+
+
+def test_a_refused_recipient_is_recorded_failed_and_the_others_sent(
+    capsys: pytest.CaptureFixture[str],
+    newsroom_smtp: Path,
+    smtp_server: SmtpServer,
+    store: Store,
+) -> None:
+    smtp_server.handler.refuse["grace@readers.example"] = "550 5.1.1 no such user"
+
+    code, output = send(capsys, newsroom_smtp)
+
+    assert code == 0, output
+    assert "1 failed" in output
+    assert sorted(smtp_server.handler.recipients()) == [
+        "ada@readers.example",
+        "alan@readers.example",
+    ]
+    rows = ledger(store)
+    assert rows["grace@readers.example"].status == DeliveryStatus.failed
+    assert "550" in rows["grace@readers.example"].error
+    assert "no such user" in rows["grace@readers.example"].error
+    assert rows["ada@readers.example"].status == DeliveryStatus.sent
+    assert rows["alan@readers.example"].status == DeliveryStatus.sent
+
+
+def test_a_transient_refusal_is_retried_and_then_delivered(
+    capsys: pytest.CaptureFixture[str],
+    newsroom_smtp: Path,
+    smtp_server: SmtpServer,
+    store: Store,
+) -> None:
+    smtp_server.handler.defer_once.add("ada@readers.example")
+
+    code, output = send(capsys, newsroom_smtp)
+
+    assert code == 0, output
+    assert smtp_server.handler.deferred == ["ada@readers.example"]
+    assert sorted(smtp_server.handler.recipients()) == sorted(PEOPLE)
+    assert {d.status for d in ledger(store).values()} == {DeliveryStatus.sent}
+
+
+def test_a_wrong_password_stops_cleanly_and_a_later_run_resumes_once(
+    capsys: pytest.CaptureFixture[str],
+    newsroom_smtp: Path,
+    smtp_server: SmtpServer,
+    store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DIGEST_SMTP_PASSWORD", "wrong password")
+
+    code, output = send(capsys, newsroom_smtp)
+
+    assert code != 0, output
+    assert "Traceback" not in output
+    problems = [line for line in output.splitlines() if "DIGEST_SMTP_PASSWORD" in line]
+    assert len(problems) == 1, output
+    assert "refused the login" in problems[0]
+    assert smtp_server.handler.received == []
+    assert smtp_server.auth.attempts and not any(ok for _, ok, _ in smtp_server.auth.attempts)
+    assert {d.status for d in ledger(store).values()} == {DeliveryStatus.pending}
+    with store.session() as session:
+        (edition,) = session.scalars(select(Edition))
+        assert edition.status == EditionStatus.sending
+
+    monkeypatch.setenv("DIGEST_SMTP_PASSWORD", PASSWORD)
+    code, output = send(capsys, newsroom_smtp)
+
+    assert code == 0, output
+    assert sorted(smtp_server.handler.recipients()) == sorted(PEOPLE)
+    rows = ledger(store)
+    assert sorted(rows) == sorted(PEOPLE)
+    assert {d.status for d in rows.values()} == {DeliveryStatus.sent}
+    with store.session() as session:
+        (edition,) = session.scalars(select(Edition))
+        assert edition.status == EditionStatus.sent
