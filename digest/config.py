@@ -14,8 +14,10 @@ from apscheduler.triggers.cron import CronTrigger
 from digest.errors import ConfigError, UnknownSegmentError
 from digest.settings import (
     SEGMENT_DEFAULT_KEYS,
+    SOURCE_KINDS,
     AudienceSettings,
     GeneralSettings,
+    IntakeSettings,
     SegmentSettings,
     SenderSettings,
     SendGridSettings,
@@ -37,6 +39,7 @@ class Config:
     smtp: SmtpSettings
     sendgrid: SendGridSettings
     audience: AudienceSettings
+    intake: IntakeSettings
     sources: tuple[SourceSettings, ...]
     segments: dict[str, SegmentSettings]
 
@@ -84,7 +87,17 @@ def load_config(path: str | Path) -> Config:
 
 def _build(path: Path, raw: dict[str, Any]) -> Config:
     where = str(path)
-    known = {"digest", "sender", "smtp", "sendgrid", "audience", "defaults", "sources", "segments"}
+    known = {
+        "digest",
+        "sender",
+        "smtp",
+        "sendgrid",
+        "audience",
+        "intake",
+        "defaults",
+        "sources",
+        "segments",
+    }
     _check_keys(where, "", raw, known)
     defaults = _table(raw, "defaults", where)
     _check_keys(where, "defaults", defaults, SEGMENT_DEFAULT_KEYS)
@@ -95,6 +108,7 @@ def _build(path: Path, raw: dict[str, Any]) -> Config:
         smtp=_make(SmtpSettings, _table(raw, "smtp", where), f"{where} [smtp]"),
         sendgrid=_make(SendGridSettings, _table(raw, "sendgrid", where), f"{where} [sendgrid]"),
         audience=_make(AudienceSettings, _table(raw, "audience", where), f"{where} [audience]"),
+        intake=_make(IntakeSettings, _table(raw, "intake", where), f"{where} [intake]"),
         sources=tuple(
             _make(SourceSettings, {**body, "name": name}, f"{where} [sources.{name}]")
             for name, body in _table(raw, "sources", where).items()
@@ -144,6 +158,8 @@ def _make(cls: type[T], body: dict[str, Any], where: str) -> T:
 
 def _coerce(value: Any, annotation: Any, where: str) -> Any:
     kind = str(annotation)
+    if kind == "bool" and isinstance(value, bool):
+        return value
     if kind == "str" and isinstance(value, str):
         return value
     if kind == "int" and isinstance(value, int) and not isinstance(value, bool):
@@ -158,9 +174,12 @@ def _coerce(value: Any, annotation: Any, where: str) -> Any:
         return tuple(value)
     if kind.startswith("dict") and isinstance(value, dict):
         return {str(k): str(v) for k, v in value.items()}
-    expected = {"str": "a string", "int": "an integer", "float": "a number"}.get(
-        kind, "a list of strings" if kind.startswith("tuple") else "a table"
-    )
+    expected = {
+        "str": "a string",
+        "int": "an integer",
+        "float": "a number",
+        "bool": "true or false",
+    }.get(kind, "a list of strings" if kind.startswith("tuple") else "a table")
     raise ConfigError(f"{where}: expected {expected}, got {value!r}")
 
 
@@ -186,8 +205,17 @@ def _validate(config: Config) -> None:
     if not config.sender.base_url.startswith(("https://", "http://")):
         raise ConfigError(f"{where} [sender] base_url: must start with https://")
     for source in config.sources:
+        if source.kind not in SOURCE_KINDS:
+            raise ConfigError(
+                f"{where} [sources.{source.name}] kind: {source.kind!r} is not one of "
+                + ", ".join(SOURCE_KINDS)
+            )
         if bool(source.url) == bool(source.path):
             raise ConfigError(f"{where} [sources.{source.name}]: give exactly one of url or path")
+        if source.kind == "wordpress" and not source.url:
+            raise ConfigError(f"{where} [sources.{source.name}]: a wordpress source needs a url")
+    if not 0 < config.intake.cluster_threshold <= 1:
+        raise ConfigError(f"{where} [intake] cluster_threshold: must be above 0 and at most 1")
     if not config.segments:
         raise ConfigError(f"{where}: define at least one [segments.NAME] table")
     for segment in config.segments.values():

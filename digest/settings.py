@@ -116,13 +116,43 @@ class AudienceSettings:
 
 
 @dataclass(frozen=True)
+class IntakeSettings:
+    """Table ``[intake]``: how sources are fetched, cleaned and grouped into stories."""
+
+    timeout: float = setting(20.0, "Seconds before a request to a source is abandoned.")
+    max_bytes: int = setting(20_000_000, "Largest response accepted from a source, in bytes.")
+    host_delay: float = setting(1.0, "Seconds between two requests to the same host.")
+    max_failures: int = setting(5, "Consecutive failures after which a source is paused.")
+    allow_hosts: tuple[str, ...] = setting(
+        (), "Hosts that may resolve to private, loopback or link-local addresses."
+    )
+    tag_synonyms: dict[str, str] = setting(
+        dict,
+        'Tag → canonical tag after normalisation, e.g. {us-politics = "politics"}.',
+        factory=True,
+    )
+    cluster_threshold: float = setting(
+        0.5, "Similarity (0–1) from which two articles count as the same story."
+    )
+
+
+SOURCE_KINDS = ("feed", "wordpress", "folder", "page")
+
+
+@dataclass(frozen=True)
 class SourceSettings:
-    """One ``[sources.NAME]`` table: a feed to ingest."""
+    """One ``[sources.NAME]`` table: a feed, a WordPress site, a folder or a web page."""
 
     name: str = setting("", "The source's name (the table's key).")
-    url: str = setting("", "Feed URL (http or https). Give url or path.")
-    path: str = setting("", "Local feed file, relative to the config file. Give url or path.")
-    title: str = setting("", "Display name of the outlet; empty means the feed's own title.")
+    kind: str = setting("feed", "feed, wordpress, folder or page.")
+    url: str = setting("", "URL (http or https) of the feed, site or page. Give url or path.")
+    path: str = setting("", "Local file or folder, relative to the config file. Give url or path.")
+    title: str = setting("", "Display name of the outlet; empty means the source's own title.")
+    teaser: bool = setting(False, "The feed carries teasers: fetch each entry's page for its text.")
+    allow_private: bool = setting(
+        False, "Let this source reach private, loopback or link-local addresses."
+    )
+    weight: float = setting(1.0, "How much this source's articles count in ranking.")
 
 
 @dataclass(frozen=True)
@@ -158,6 +188,7 @@ TABLES: dict[str, type] = {
     "smtp": SmtpSettings,
     "sendgrid": SendGridSettings,
     "audience": AudienceSettings,
+    "intake": IntakeSettings,
     "defaults": SegmentSettings,
     "sources.NAME": SourceSettings,
     "segments.NAME": SegmentSettings,

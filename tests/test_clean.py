@@ -3,7 +3,7 @@ from __future__ import annotations
 from digest.compose.sentences import split_sentences
 from digest.compose.summarise import LeadSummariser
 from digest.intake.clean import clean_paragraphs
-from digest.intake.entries import normalise_tag
+from digest.intake.tags import normalise_tag
 from digest.intake.html_text import paragraphs, sanitise
 
 SEED = [

@@ -111,7 +111,8 @@ def test_feed_over_http_uses_etag_and_survives_errors(store: Store, tmp_path: Pa
         first = {r.source: r for r in ingest_all(store, config, NOW)}
         second = {r.source: r for r in ingest_all(store, config, NOW)}
     assert first["web"].new >= 10
-    assert first["gone"].error == f"HTTP 410 from {server.url}/gone.xml"
+    assert first["gone"].error == "retired: the source answered 410 Gone"
+    assert second["gone"].error.startswith("retired: it answered 410 Gone")
     assert second["web"].line == "ok web 0 new, 0 updated"
     conditional = [h for path, h in server.requests if path == "/feed.xml"][1]
     assert conditional.get("If-None-Match") == '"v1"'

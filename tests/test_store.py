@@ -10,6 +10,7 @@ from subscribers.db import Base
 EXPECTED = {
     "alembic_version",
     "app_secrets",
+    "source_lines",
     "article_tags",
     "articles",
     "deliveries",

@@ -11,8 +11,9 @@ import feedparser
 
 from digest.intake import jsonfeed
 from digest.intake.clean import clean_text
-from digest.intake.entries import Entry, normalise_tag
+from digest.intake.entries import Entry
 from digest.intake.html_text import paragraphs, sanitise
+from digest.intake.tags import normalise_tags
 
 
 class FeedParseError(ValueError):
@@ -64,7 +65,7 @@ def make_entry(
     title = " ".join(title.split())
     if not url.startswith(("http://", "https://")) or not title:
         return None
-    tags = tuple(dict.fromkeys(t for t in (normalise_tag(r) for r in raw_tags) if t))
+    tags = normalise_tags(raw_tags)
     return Entry(
         url=url,
         title=title,

@@ -1,21 +1,33 @@
-"""Ingest every configured source into the store, one source's failure never stopping the rest."""
+"""Ingest sources into the store: one source's failure never stops the rest.
+
+For each source: harvest it through its kind, give each entry its canonical URL and
+tags, strip the lines that recur across the source, store each article once (by
+canonical URL, or by identical text), group new articles into stories, and record the
+source's health.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digest.config import Config
+from digest.intake.boilerplate import strip_recurring
+from digest.intake.cluster import assign_clusters
 from digest.intake.entries import Entry
-from digest.intake.feeds import FeedParseError, parse_feed
-from digest.intake.fetch import Fetched, FetchError, fetch_url, read_file
+from digest.intake.fetch import Fetcher
+from digest.intake.sources import KINDS
+from digest.intake.sources.base import Harvest, HarvestContext, SourceProblem, SourceState
+from digest.intake.tags import normalise_tags
+from digest.intake.urls import canonical_url
 from digest.settings import SourceSettings
 from digest.store.database import Store
-from digest.store.models import Article, ArticleTag, Source
+from digest.store.models import Article, ArticleTag, Source, SourceStatus
 
 
 @dataclass(frozen=True)
@@ -32,78 +44,134 @@ class SourceReport:
         return f"ok {self.source} {self.new} new, {self.updated} updated"
 
 
-def ingest_all(store: Store, config: Config, now: datetime) -> list[SourceReport]:
-    return [ingest_source(store, config, source, now) for source in config.sources]
+def ingest_all(
+    store: Store, config: Config, now: datetime, fetcher: Fetcher | None = None
+) -> list[SourceReport]:
+    fetcher = fetcher or Fetcher(config.intake)
+    return [ingest_source(store, config, source, now, fetcher) for source in config.sources]
 
 
 def ingest_source(
-    store: Store, config: Config, settings: SourceSettings, now: datetime
+    store: Store,
+    config: Config,
+    settings: SourceSettings,
+    now: datetime,
+    fetcher: Fetcher | None = None,
 ) -> SourceReport:
-    location = settings.url or str(config.resolve(settings.path))
+    fetcher = fetcher or Fetcher(config.intake)
+    configured = settings.url or str(config.resolve(settings.path))
     with store.session() as session:
-        source = _source_row(session, settings.name, location)
-        etag, last_modified = source.etag, source.last_modified
+        source = _source_row(session, settings, configured)
+        if source.status != SourceStatus.active:
+            return SourceReport(settings.name, error=_inactive(source))
+        state = SourceState(source.location, source.etag, source.last_modified, source.cursor)
+    context = HarvestContext(fetcher=fetcher, base_dir=config.base_dir, now=now)
     try:
-        if settings.url:
-            fetched = fetch_url(settings.url, etag=etag, last_modified=last_modified)
-        else:
-            fetched = read_file(config.resolve(settings.path))
-        if fetched.not_modified:
-            _record_success(store, settings.name, fetched, "", now)
-            return SourceReport(settings.name)
-        feed_title, entries = parse_feed(fetched.body, content_type=fetched.content_type)
-    except (FetchError, FeedParseError) as e:
-        _record_failure(store, settings.name, str(e))
-        return SourceReport(settings.name, error=str(e))
+        harvest = KINDS[settings.kind].harvest(settings, state, context)
+    except SourceProblem as e:
+        return _record_failure(store, config, settings.name, str(e))
+    synonyms = config.intake.tag_synonyms
     with store.session() as session:
-        source = _source_row(session, settings.name, location)
+        source = _source_row(session, settings, configured)
+        entries = [
+            replace(
+                e,
+                url=canonical_url(e.url, e.declared_canonical),
+                tags=normalise_tags(e.tags, synonyms),
+            )
+            for e in harvest.entries
+        ]
+        entries = strip_recurring(session, source.id, entries)
         new, updated = store_entries(session, source, entries, now)
-    _record_success(store, settings.name, fetched, settings.title or feed_title, now)
-    return SourceReport(settings.name, new=new, updated=updated)
+        assign_clusters(session, new, config.intake.cluster_threshold)
+        _record_success(source, harvest, settings.title, now)
+    if harvest.gone:
+        return SourceReport(settings.name, error="retired: the source answered 410 Gone")
+    return SourceReport(settings.name, new=len(new), updated=updated)
 
 
-def _source_row(session: Session, name: str, location: str) -> Source:
-    source = session.scalar(select(Source).where(Source.name == name))
+def _inactive(source: Source) -> str:
+    if source.status == SourceStatus.retired:
+        return "retired: it answered 410 Gone; remove it from the config"
+    return (
+        f"paused after {source.consecutive_failures} consecutive failures "
+        f"(last: {source.last_error}); fix it, then `digest sources --resume {source.name}`"
+    )
+
+
+def _source_row(session: Session, settings: SourceSettings, configured: str) -> Source:
+    source = session.scalar(select(Source).where(Source.name == settings.name))
     if source is None:
-        source = Source(name=name, location=location, title=name)
+        source = Source(name=settings.name, kind=settings.kind, location=configured, title="")
         session.add(source)
         session.flush()
-    source.location = location
+    if source.kind != settings.kind:
+        source.kind, source.location = settings.kind, configured
+        source.etag = source.last_modified = source.cursor = ""
     return source
 
 
-def _record_success(store: Store, name: str, fetched: Fetched, title: str, now: datetime) -> None:
-    with store.session() as session:
-        source = session.scalars(select(Source).where(Source.name == name)).one()
-        source.etag, source.last_modified = fetched.etag, fetched.last_modified
-        source.title = title or source.title
-        source.last_success_at = now
-        source.consecutive_failures = 0
-        source.last_error = ""
+def _record_success(source: Source, harvest: Harvest, title: str, now: datetime) -> None:
+    if not harvest.not_modified:
+        source.etag, source.last_modified = harvest.etag, harvest.last_modified
+    source.title = title or harvest.title or source.title or source.name
+    source.cursor = harvest.cursor or source.cursor
+    if harvest.moved_to:
+        source.location = harvest.moved_to
+    if harvest.gone:
+        source.status = SourceStatus.retired
+    source.last_success_at = now
+    source.consecutive_failures = 0
+    source.last_error = ""
 
 
-def _record_failure(store: Store, name: str, error: str) -> None:
+def _record_failure(store: Store, config: Config, name: str, error: str) -> SourceReport:
     with store.session() as session:
         source = session.scalars(select(Source).where(Source.name == name)).one()
         source.consecutive_failures += 1
         source.last_error = error
+        if source.consecutive_failures >= config.intake.max_failures:
+            source.status = SourceStatus.paused
+            error += f" (paused after {source.consecutive_failures} consecutive failures)"
+    return SourceReport(name, error=error)
+
+
+def text_hash(text: str) -> str:
+    """Identity of an article's cleaned text, blind to case and spacing."""
+    return hashlib.sha256(" ".join(text.lower().split()).encode("utf-8")).hexdigest()
 
 
 def store_entries(
     session: Session, source: Source, entries: Sequence[Entry], now: datetime
-) -> tuple[int, int]:
-    """Insert new articles and refresh changed ones, keyed by URL. Returns (new, updated)."""
+) -> tuple[list[Article], int]:
+    """Insert new articles and refresh changed ones. Returns (new articles, updated count).
+
+    An entry is the same article as a stored one when its canonical URL is, or when its
+    cleaned text is identical (a copy under another URL).
+    """
     unique = {entry.url: entry for entry in entries}
+    hashes = {url: text_hash(e.text) for url, e in unique.items() if e.text.strip()}
     known = {
         a.url: a for a in session.scalars(select(Article).where(Article.url.in_(list(unique))))
     }
-    new = updated = 0
+    copies = set(
+        session.scalars(
+            select(Article.content_hash).where(Article.content_hash.in_(list(hashes.values())))
+        )
+    )
+    new: list[Article] = []
+    updated = 0
     for url, entry in unique.items():
+        digest = hashes.get(url, "")
         article = known.get(url)
         if article is None:
+            if digest and digest in copies:
+                continue  # the same text under another URL is stored already
             article = Article(source=source, url=url, first_seen_at=now, published_at=now)
             session.add(article)
-            new += 1
+            new.append(article)
+            if digest:
+                copies.add(digest)
         elif (article.title, article.text, article.tag_names) == (
             entry.title,
             entry.text,
@@ -113,7 +181,7 @@ def store_entries(
         else:
             updated += 1
         article.title, article.author = entry.title, entry.author
-        article.text, article.html = entry.text, entry.html
+        article.text, article.html, article.content_hash = entry.text, entry.html, digest
         if entry.published:  # a date in the future is a publisher's clock error
             article.published_at = min(entry.published, article.first_seen_at)
         _set_tags(article, entry.tags)

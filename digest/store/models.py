@@ -23,12 +23,23 @@ def _enum(cls: type[enum.Enum]) -> Enum:
     return Enum(cls, native_enum=False, length=20)
 
 
+class SourceStatus(enum.StrEnum):
+    active = "active"
+    paused = "paused"  # too many consecutive failures; `digest sources` reports it
+    retired = "retired"  # the source answered 410 Gone
+
+
 class Source(Base):
     __tablename__ = "sources"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(20), default="feed", server_default="feed")
+    status: Mapped[SourceStatus] = mapped_column(
+        _enum(SourceStatus), default=SourceStatus.active, server_default="active"
+    )
     location: Mapped[str] = mapped_column(Text)
+    cursor: Mapped[str] = mapped_column(String(100), default="", server_default="")
     title: Mapped[str] = mapped_column(String(300), default="")
     etag: Mapped[str] = mapped_column(String(300), default="")
     last_modified: Mapped[str] = mapped_column(String(100), default="")
@@ -42,8 +53,12 @@ class Article(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), index=True)
-    url: Mapped[str] = mapped_column(String(2000), unique=True)
+    url: Mapped[str] = mapped_column(String(2000), unique=True)  # the canonical URL
     title: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64), index=True, default="", server_default="")
+    cluster_id: Mapped[int | None] = mapped_column(
+        Integer, index=True
+    )  # first article of its story
     author: Mapped[str] = mapped_column(String(300), default="")
     published_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -67,6 +82,18 @@ class ArticleTag(Base):
     )
     tag: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
     article: Mapped[Article] = relationship(back_populates="tags")
+
+
+class SourceLine(Base):
+    """How many of a source's articles carried a line: recurring lines are boilerplate."""
+
+    __tablename__ = "source_lines"
+
+    source_id: Mapped[int] = mapped_column(
+        ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True
+    )
+    line_hash: Mapped[str] = mapped_column(String(16), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class EditionStatus(enum.StrEnum):

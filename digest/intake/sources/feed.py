@@ -1,0 +1,44 @@
+"""RSS, Atom and JSON Feed sources, from a URL or a local file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from digest.intake.feeds import FeedParseError, parse_feed
+from digest.intake.fetch import FetchError
+from digest.intake.sources.base import Harvest, HarvestContext, SourceProblem, SourceState
+from digest.settings import SourceSettings
+
+
+class FeedSource:
+    def harvest(
+        self, settings: SourceSettings, state: SourceState, context: HarvestContext
+    ) -> Harvest:
+        try:
+            if settings.url:
+                fetched = context.fetcher.get(
+                    state.location,
+                    etag=state.etag,
+                    last_modified=state.last_modified,
+                    allow_private=settings.allow_private,
+                )
+            else:
+                fetched = context.fetcher.read(Path(state.location))
+        except FetchError as e:
+            raise SourceProblem(str(e)) from e
+        harvest = Harvest(
+            etag=fetched.etag,
+            last_modified=fetched.last_modified,
+            moved_to=fetched.moved_to,
+            gone=fetched.gone,
+            not_modified=fetched.not_modified,
+        )
+        if fetched.not_modified or fetched.gone:
+            return harvest
+        try:
+            harvest.title, harvest.entries = parse_feed(
+                fetched.body, content_type=fetched.content_type
+            )
+        except FeedParseError as e:
+            raise SourceProblem(str(e)) from e
+        return harvest
