@@ -11,29 +11,21 @@ from pathlib import Path
 import click
 
 from digest import __version__
-from digest.config import BACKENDS, Config, load_config
+from digest.audience_commands import subscribers_group
+from digest.compose.commands import summarise
+from digest.config import Config, load_config
+from digest.deliver import commands as deliver_commands
 from digest.deliver.backends import make_backend
 from digest.errors import DigestError, UnknownSegmentError
-from digest.intake.ingest import SourceReport, ingest_all
+from digest.intake import commands as intake_commands
+from digest.intake.extract import extract
+from digest.intake.ingest import ingest_all
+from digest.options import backend_option, config_option
 from digest.pipeline import SegmentReport, run_segments, sync_subscribers
 from digest.settings import settings_markdown, settings_text
 from digest.store.database import Store, open_store
+from digest.web import command as web_command
 from subscribers.errors import AudienceError
-
-config_option = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=lambda: os.environ.get("DIGEST_CONFIG", "digest.toml"),
-    show_default="$DIGEST_CONFIG or digest.toml",
-    help="Configuration file (TOML).",
-)
-backend_option = click.option(
-    "--backend",
-    type=click.Choice(BACKENDS),
-    default=None,
-    help="Deliver through this backend for this run, whatever the config says.",
-)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -74,16 +66,14 @@ def send(
         _main_job(store, config, backend, segments, ingest=not no_ingest, slot=slot)
 
 
-@cli.command()
-@config_option
-def ingest(config_path: Path) -> None:
-    """Fetch every configured source and store new articles."""
-    config = load_config(config_path)
-    with open_store(config.database_url) as store:
-        reports = ingest_all(store, config, datetime.now(UTC))
-    _print_sources(reports)
-    if any(r.error for r in reports):
-        sys.exit(1)
+cli.add_command(intake_commands.ingest)
+cli.add_command(intake_commands.sources)
+cli.add_command(extract)
+cli.add_command(deliver_commands.status)
+cli.add_command(deliver_commands.resume)
+cli.add_command(web_command.serve)
+cli.add_command(summarise)
+cli.add_command(subscribers_group)
 
 
 @cli.command()
@@ -148,20 +138,16 @@ def _main_job(
         click.echo(f"subscribers: {audience.added} added, {audience.updated} updated")
     if ingest:
         reports = ingest_all(store, config, now)
-        _print_sources(reports)
+        intake_commands.print_reports(reports)
         problems = any(r.error for r in reports)
-    backend = make_backend(config, backend_name or "")
-    results = run_segments(store, config, backend, segments, now=now, slot=slot)
+    if backend_name:
+        make_backend(config, backend_name).close()  # a missing key fails here, before anything
+    results = run_segments(store, config, backend_name or "", segments, now=now, slot=slot)
     _print_table(results)
     if exit_on_failure and any(r.failed for r in results):
         sys.exit(1)
     if exit_on_failure and problems:
         sys.exit(1)
-
-
-def _print_sources(reports: Sequence[SourceReport]) -> None:
-    for report in reports:
-        click.echo(report.line, err=bool(report.error))
 
 
 def _print_table(reports: Sequence[SegmentReport]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -23,6 +23,7 @@ from digest.settings import (
     SendGridSettings,
     SmtpSettings,
     SourceSettings,
+    WebSettings,
 )
 
 BACKENDS = ("outbox", "smtp", "sendgrid")
@@ -42,6 +43,7 @@ class Config:
     intake: IntakeSettings
     sources: tuple[SourceSettings, ...]
     segments: dict[str, SegmentSettings]
+    web: WebSettings = field(default_factory=WebSettings)
 
     @property
     def base_dir(self) -> Path:
@@ -94,6 +96,7 @@ def _build(path: Path, raw: dict[str, Any]) -> Config:
         "sendgrid",
         "audience",
         "intake",
+        "web",
         "defaults",
         "sources",
         "segments",
@@ -109,6 +112,7 @@ def _build(path: Path, raw: dict[str, Any]) -> Config:
         sendgrid=_make(SendGridSettings, _table(raw, "sendgrid", where), f"{where} [sendgrid]"),
         audience=_make(AudienceSettings, _table(raw, "audience", where), f"{where} [audience]"),
         intake=_make(IntakeSettings, _table(raw, "intake", where), f"{where} [intake]"),
+        web=_make(WebSettings, _table(raw, "web", where), f"{where} [web]"),
         sources=tuple(
             _make(SourceSettings, {**body, "name": name}, f"{where} [sources.{name}]")
             for name, body in _table(raw, "sources", where).items()

@@ -43,6 +43,7 @@ class RenderError(DigestError):
 class DeliveryError(DigestError):
     """A backend refused or failed to deliver a batch."""
 
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
+    def __init__(self, message: str, *, permanent: bool = False, doubtful: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
+        self.doubtful = doubtful  # an attempt timed out: the provider may have accepted it

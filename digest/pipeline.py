@@ -10,22 +10,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from digest.compose.edition import Draft, compose
 from digest.config import Config
 from digest.deliver import ledger
-from digest.deliver.backend import Backend
+from digest.deliver.backends import make_backend
 from digest.deliver.message import Recipient, personalise
 from digest.deliver.outbox import edition_folder, write_atomically
-from digest.deliver.send import deliver_edition
+from digest.deliver.progress import Progress
+from digest.deliver.send import Tally, deliver_edition
 from digest.errors import DeliveryError, DigestError
 from digest.render.email import Identity, Rendered, render
 from digest.settings import SegmentSettings
 from digest.store.database import Store
-from digest.store.models import Edition, EditionItem, EditionStatus
-from subscribers.audience import audience
+from digest.store.models import Edition, EditionItem, EditionStatus, SegmentLock
 from subscribers.errors import AudienceError, ImportRowError
 from subscribers.importer import SubscriberRow, merge, read_csv
 
@@ -49,13 +50,16 @@ def slot_now(config: Config, now: datetime) -> str:
 def run_segments(
     store: Store,
     config: Config,
-    backend: Backend,
+    backend: str,
     names: Sequence[str],
     *,
     now: datetime | None = None,
     slot: str = "",
 ) -> list[SegmentReport]:
-    """Run each named segment once; one segment's failure never stops the others."""
+    """Run each named segment once; one segment's failure never stops the others.
+
+    ``backend`` names the delivery backend; empty means the configured one.
+    """
     now = now or datetime.now(UTC)
     reports = []
     for name in names:
@@ -72,7 +76,7 @@ def run_segments(
 def run_segment(
     store: Store,
     config: Config,
-    backend: Backend,
+    backend: str,
     segment: SegmentSettings,
     now: datetime,
     slot: str,
@@ -81,7 +85,10 @@ def run_segment(
     if unfinished is not None:
         return _send(store, config, backend, unfinished, now, note="resumed an unfinished edition")
     with store.session() as session:
-        draft = compose(session, segment, now)
+        seen = latest_edition(session, segment.name)  # before composing: see _record
+        draft = compose(
+            session, segment, now, source_weights={s.name: s.weight for s in config.sources}
+        )
     if not draft.items:
         since = (
             draft.since.astimezone(config.zone).strftime("%Y-%m-%d %H:%M %Z")
@@ -94,9 +101,13 @@ def run_segment(
         config.resolve(config.general.templates_dir) if config.general.templates_dir else None
     )
     rendered = render(draft, identity, user_templates)
-    edition_id = _record(store, config, draft, rendered, slot, now)
+    edition_id = _record(
+        store, config, draft, rendered, slot, now, backend or config.general.backend, seen
+    )
     if edition_id is None:
         return SegmentReport(segment.name, note=f"already ran for slot {slot}")
+    if edition_id == 0:
+        return SegmentReport(segment.name, note="another run made this edition just now")
     return _send(store, config, backend, edition_id, now)
 
 
@@ -110,17 +121,36 @@ def _unfinished(store: Store, segment: str) -> int | None:
 
 
 def _record(
-    store: Store, config: Config, draft: Draft, rendered: Rendered, slot: str, now: datetime
+    store: Store,
+    config: Config,
+    draft: Draft,
+    rendered: Rendered,
+    slot: str,
+    now: datetime,
+    backend: str,
+    seen: int | None,
 ) -> int | None:
-    """Store the edition, its items and its recipients in one transaction; None if the slot ran."""
+    """Store the edition, its items and its recipients in one transaction.
+
+    Returns the edition's id; None when the slot already ran; 0 when another run
+    recorded an edition of this segment since ``seen``, the newest edition before this
+    draft was composed (its articles are that edition's now). The segment's lock row
+    serialises concurrent runs. ``seen`` is read before composing because composing
+    reads in several statements: an edition recorded between them would not show in
+    the draft's ``since`` and the same articles would go out twice.
+    """
     segment = draft.segment
     try:
         with store.session() as session:
+            lock_segment(session, segment.name, now)
+            if latest_edition(session, segment.name) != seen:
+                return 0
             edition = Edition(
                 segment=segment.name,
                 slot=slot,
                 status=EditionStatus.sending,
                 created_at=now,
+                backend=backend,
                 subject=rendered.subject,
                 preheader=rendered.preheader,
                 html=rendered.html,
@@ -139,33 +169,62 @@ def _record(
                 )
                 for position, item in enumerate(rendered.items, start=1)
             )
-            people = audience(session, segment.lists, segment.where)
-            ledger.record_recipients(session, edition.id, people, config.general.batch_size)
+            ledger.record_recipients(
+                session, edition.id, segment.lists, segment.where, config.general.batch_size
+            )
             return edition.id
     except IntegrityError:
         return None
 
 
+def latest_edition(session: Session, segment: str) -> int | None:
+    """The id of the segment's newest edition (ids grow as editions are recorded)."""
+    return session.scalar(select(func.max(Edition.id)).where(Edition.segment == segment))
+
+
+def lock_segment(session: Session, segment: str, now: datetime) -> None:
+    """Hold the segment's lock row until the transaction ends (a write lock on SQLite)."""
+    if session.get(SegmentLock, segment) is None:
+        try:
+            with session.begin_nested():
+                session.add(SegmentLock(segment=segment, locked_at=now))
+        except IntegrityError:
+            pass  # another run created it first; the update below waits for its lock
+    session.execute(update(SegmentLock).where(SegmentLock.segment == segment).values(locked_at=now))
+
+
 def _send(
-    store: Store, config: Config, backend: Backend, edition_id: int, now: datetime, note: str = ""
+    store: Store, config: Config, backend: str, edition_id: int, now: datetime, note: str = ""
 ) -> SegmentReport:
+    """Deliver an edition; ``written`` counts what this run handed over, not other senders."""
     with store.session() as session:
         edition = session.get_one(Edition, edition_id)
         segment, items = edition.segment, len(edition.items)
-        before = ledger.counts(session, edition_id)
+        name = backend or edition.backend
     preview = write_preview(config, edition_id, segment, edition.html)
+    tally = Tally()
     try:
-        after = deliver_edition(store, config, backend, edition_id)
+        after = deliver_edition(
+            store,
+            config,
+            lambda: make_backend(config, name),
+            edition_id,
+            progress=Progress(f"{segment} #{edition_id}"),
+            tally=tally,
+        )
     except DeliveryError as e:
         with store.session() as session:
             after = ledger.counts(session, edition_id)
-        note = f"stopped: {e}; run `digest send --segment {segment}` again to resume"
-        return SegmentReport(
-            segment, items, after.recipients, after.sent - before.sent, preview, note, True
-        )
+        note = f"stopped: {e}; `digest resume` continues it"
+        return SegmentReport(segment, items, after.recipients, tally.accepted, preview, note, True)
     if after.failed:
         note = (note + "; " if note else "") + f"{after.failed} failed"
-    return SegmentReport(segment, items, after.recipients, after.sent - before.sent, preview, note)
+    return SegmentReport(segment, items, after.recipients, tally.accepted, preview, note)
+
+
+def resume_edition(store: Store, config: Config, backend: str, edition_id: int) -> SegmentReport:
+    """Continue an unfinished edition: pending batches, and stale ones by the in-doubt policy."""
+    return _send(store, config, backend, edition_id, datetime.now(UTC), note="resumed")
 
 
 def write_preview(config: Config, edition_id: int, segment: str, html: str) -> Path:

@@ -63,6 +63,14 @@ class GeneralSettings:
     backend: str = setting("outbox", "Delivery backend: outbox, smtp or sendgrid.")
     timezone: str = setting("UTC", "IANA time zone of the schedules and of dates in emails.")
     batch_size: int = setting(1000, "Recipients per delivery batch (at most 1000).")
+    concurrency: int = setting(4, "Batches in flight at once, each worker with its own connection.")
+    in_doubt: str = setting(
+        "resend",
+        "What to do with a batch a crashed sender may have handed over: resend or skip.",
+    )
+    claim_timeout: float = setting(
+        900.0, "Seconds after which another host's unfinished batch claim counts as abandoned."
+    )
 
 
 @dataclass(frozen=True)
@@ -104,6 +112,10 @@ class SendGridSettings:
         "API host (scheme and host only); SENDGRID_API_HOST in the environment overrides it.",
     )
     timeout: float = setting(30.0, "Seconds before a request to SendGrid is abandoned.")
+    retries: int = setting(6, "Attempts per batch on 429, 5xx and timeouts before giving up.")
+    backoff_seconds: float = setting(
+        0.5, "First wait between attempts; doubles each time, with jitter (429 Reset wins)."
+    )
 
 
 @dataclass(frozen=True)
@@ -132,7 +144,38 @@ class IntakeSettings:
         factory=True,
     )
     cluster_threshold: float = setting(
-        0.5, "Similarity (0–1) from which two articles count as the same story."
+        0.4, "Similarity (0–1) from which two articles count as the same story."
+    )
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """Table ``[web]``: the public pages of `digest serve` and the SendGrid Event Webhook."""
+
+    host: str = setting("127.0.0.1", "Interface `digest serve` listens on (--host overrides it).")
+    port: int = setting(8000, "Port `digest serve` listens on (--port overrides it).")
+    proxy_ips: tuple[str, ...] = setting(
+        ("127.0.0.1",), "Reverse proxies whose X-Forwarded-For names the client's address."
+    )
+    ip_limit: int = setting(10, "Sign-up requests one IP address may make per rate_window.")
+    address_limit: int = setting(3, "Sign-up requests for one email address per rate_window.")
+    rate_window: float = setting(3600.0, "Seconds over which the sign-up limits refill.")
+    confirm_max_age: float = setting(
+        172800.0, "Seconds a confirmation link stays valid (two days by default)."
+    )
+    public_lists: tuple[str, ...] = setting(
+        (), "Lists offered on the sign-up and preferences pages; empty means every segment's."
+    )
+    frequencies: tuple[str, ...] = setting(
+        ("daily", "weekly", "monthly"),
+        "Frequencies a subscriber may choose on the preferences page.",
+    )
+    webhook_replay_window: float = setting(
+        600.0, "Seconds a signed webhook post stays acceptable; older or later ones get 403."
+    )
+    unsigned_webhooks: bool = setting(
+        False,
+        "Accept unsigned webhook posts when SENDGRID_WEBHOOK_PUBLIC_KEY is unset (testing only).",
     )
 
 
@@ -189,6 +232,7 @@ TABLES: dict[str, type] = {
     "sendgrid": SendGridSettings,
     "audience": AudienceSettings,
     "intake": IntakeSettings,
+    "web": WebSettings,
     "defaults": SegmentSettings,
     "sources.NAME": SourceSettings,
     "segments.NAME": SegmentSettings,
@@ -200,6 +244,8 @@ ENVIRONMENT: dict[str, str] = {
     "DIGEST_SMTP_PASSWORD": "SMTP password (secret).",
     "DIGEST_SECRET_KEY": "Key that signs unsubscribe and preferences tokens (secret); "
     "empty means one generated once and kept in the store.",
+    "SENDGRID_WEBHOOK_PUBLIC_KEY": "SendGrid's Event Webhook verification key (base64 DER, "
+    "as SendGrid shows it); when set, unsigned or badly signed webhook posts get 403.",
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, and_, select
 from sqlalchemy.orm import Session
 
 from subscribers.models import Membership, Status, Subscriber
@@ -12,19 +12,28 @@ from subscribers.models import Membership, Status, Subscriber
 FIELDS = ("timezone", "locale", "name")
 
 
-def matches(subscriber: Subscriber, where: Mapping[str, str]) -> bool:
-    """True when every ``where`` key equals the subscriber's field or custom attribute."""
-    for key, wanted in where.items():
-        value = getattr(subscriber, key) if key in FIELDS else subscriber.attributes.get(key)
-        if str(value) != wanted:
-            return False
-    return True
+def _rule(key: str, wanted: str) -> ColumnElement[bool]:
+    if key in FIELDS:
+        column: ColumnElement[str] = getattr(Subscriber, key)
+        return column == wanted
+    value: ColumnElement[str] = Subscriber.attributes[key].as_string()
+    return value == wanted
+
+
+def conditions(lists: Sequence[str], where: Mapping[str, str]) -> ColumnElement[bool]:
+    """SQL for: active, on any of ``lists`` (all when empty), every ``where`` key equal."""
+    parts: list[ColumnElement[bool]] = [Subscriber.status == Status.active]
+    if lists:
+        members = select(Membership.subscriber_id).where(Membership.list_name.in_(list(lists)))
+        parts.append(Subscriber.id.in_(members))
+    parts.extend(_rule(key, wanted) for key, wanted in sorted(where.items()))
+    return and_(*parts)
+
+
+def audience_query(lists: Sequence[str], where: Mapping[str, str]) -> Select[Subscriber]:
+    return select(Subscriber).where(conditions(lists, where)).order_by(Subscriber.id)
 
 
 def audience(session: Session, lists: Sequence[str], where: Mapping[str, str]) -> list[Subscriber]:
     """Active subscribers on any of ``lists`` (all when empty) who match ``where``."""
-    query = select(Subscriber).where(Subscriber.status == Status.active).order_by(Subscriber.id)
-    if lists:
-        members = select(Membership.subscriber_id).where(Membership.list_name.in_(list(lists)))
-        query = query.where(Subscriber.id.in_(members))
-    return [s for s in session.scalars(query) if matches(s, where)]
+    return list(session.scalars(audience_query(lists, where)))

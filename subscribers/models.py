@@ -65,3 +65,13 @@ class Suppression(Base):
     email_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     reason: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WebhookEvent(Base):
+    """A provider event already applied, kept a few days so that a retried post is ignored."""
+
+    __tablename__ = "webhook_events"
+
+    event_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -13,7 +13,8 @@ valid against the request schema in SendGrid's own OpenAPI document
 (``sendgrid_spec/tsg_mail_v3.json``), then SendGrid's documented limits. A valid request gets
 202 with an ``X-Message-Id`` header and is recorded; any other gets SendGrid's error
 shape ``{"errors": [{"message", "field", "help"}]}``. Faults (429, 5xx, slow answers,
-dropped connections) can be injected at random or on demand.
+timeouts, dropped connections) can be injected at random or on demand, and every answer
+can be delayed by a random latency.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ MAX_ARGS_BYTES = 10_000  # custom_args and substitutions, JSON-encoded
 MAX_SCHEDULE_SECONDS = 72 * 3600
 RATE_LIMIT = 600  # SendGrid publishes no number for mail/send; any value will do
 
-FAULT_KINDS = ("429", "500", "503", "slow", "drop")
+FAULT_KINDS = ("429", "500", "503", "slow", "timeout", "drop")
 _FAULT_MESSAGES = {
     "429": "too many requests",
     "500": "internal server error",
@@ -74,7 +75,10 @@ class FaultPlan:
 
     ``"slow"`` handles the request at once (a valid one is recorded as accepted) but
     answers only after ``slow_seconds``: the in-doubt case of a client that timed out
-    on a send the provider took. ``"drop"`` closes the connection without answering.
+    on a send the provider took. ``"timeout"`` holds the request for ``slow_seconds``
+    too, then closes the connection without taking it: a gateway that timed out before
+    the provider saw the mail. ``"drop"`` closes the connection at once without answering.
+    Give ``slow_seconds`` above the client's timeout for either to time the client out.
     Draws come from ``random.Random(seed)``; assign a new plan to restart the sequence.
     """
 
@@ -117,11 +121,27 @@ class SendGridStandIn:
 
     ``validate=False`` skips the schema and limit checks and keeps only counts
     (``accepted_count``, ``recipient_count``), not bodies, so memory stays flat.
+    ``latency=(low, high)`` delays every answer by a uniform draw from that range (from
+    ``random.Random(seed)``), after a valid request was recorded: a client stopped in
+    that pause leaves a batch the provider took but the client never heard of.
     """
 
-    def __init__(self, *, validate: bool = True, faults: FaultPlan | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        validate: bool = True,
+        faults: FaultPlan | None = None,
+        latency: tuple[float, float] = (0.0, 0.0),
+        seed: int = 0,
+    ) -> None:
+        low, high = latency
+        if not 0.0 <= low <= high:
+            raise ValueError(f"latency must be (low, high) with 0 <= low <= high, not {latency}")
         self.validate = validate
         self.faults = faults or FaultPlan()
+        self.latency = latency
+        self._latency_rng = random.Random(seed)
+        self._request_count = 0
         self._lock = threading.Lock()
         self._accepted: list[AcceptedRequest] = []
         self._rejected: list[tuple[int, dict[str, Any]]] = []
@@ -173,6 +193,12 @@ class SendGridStandIn:
             return list(self._rejected)
 
     @property
+    def request_count(self) -> int:
+        """Mail sends received so far, whatever became of them."""
+        with self._lock:
+            return self._request_count
+
+    @property
     def accepted_count(self) -> int:
         with self._lock:
             return self._accepted_count
@@ -210,14 +236,21 @@ class SendGridStandIn:
         if method != "POST":
             return self._refuse(405, [("method not allowed", None)])
         with self._lock:
+            self._request_count += 1
             fault = self._forced.popleft() if self._forced else self.faults.draw()
+            pause = self._latency_rng.uniform(*self.latency) if self.latency[1] else 0.0
         if fault == "drop":
+            return None
+        if fault == "timeout":
+            self._closing.wait(self.faults.slow_seconds)
             return None
         if fault in _FAULT_MESSAGES:
             return self._fault(fault)
         reply = self._send(headers, raw)
         if fault == "slow":
             self._closing.wait(self.faults.slow_seconds)
+        elif pause:
+            self._closing.wait(pause)
         return reply
 
     def _send(self, headers: dict[str, str], raw: bytes) -> _Reply:

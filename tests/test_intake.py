@@ -104,6 +104,7 @@ def test_feed_over_http_uses_etag_and_survives_errors(store: Store, tmp_path: Pa
         config = load_config(
             _config(
                 tmp_path,
+                '[intake]\nallow_hosts = ["127.0.0.1"]\nhost_delay = 0\n'
                 f'[sources.web]\nurl = "{server.url}/feed.xml"\n'
                 f'[sources.gone]\nurl = "{server.url}/gone.xml"\n',
             )

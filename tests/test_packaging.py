@@ -18,5 +18,8 @@ def test_wheel_carries_templates_and_migrations(tmp_path: Path) -> None:
     assert "digest/store/migrations/env.py" in names
     assert "digest/store/migrations/versions/0001_initial_schema.py" in names
     assert "digest/store/migrations/versions/0002_sources_health_and_clusters.py" in names
+    assert "digest/store/migrations/versions/0003_send_ledger_batches.py" in names
+    assert "digest/store/migrations/versions/0004_audience_web.py" in names
+    assert "digest/store/migrations/versions/0005_article_signatures.py" in names
     assert any(n.startswith("subscribers/") for n in names)
     assert not any(n.startswith(("tests/", "examples/")) for n in names)

@@ -21,7 +21,6 @@ from sqlalchemy import select
 import digest.schedule
 from digest.cli import main
 from digest.config import Config, load_config
-from digest.deliver.outbox import OutboxBackend
 from digest.intake.ingest import ingest_all
 from digest.pipeline import run_segments, sync_subscribers
 from digest.schedule import build_scheduler, slot_for, trigger_for
@@ -35,20 +34,38 @@ SLOT = "cron 2026-10-25T03:30"
 PEOPLE = {"ada@readers.example": "Ada Lovelace", "grace@readers.example": "Grace Hopper"}
 
 
+STORIES = (
+    (
+        "Council approves tram extension",
+        "The city council approved the eastern tram line "
+        "extension on Monday, with works starting in spring and a budget of 80 million euros.",
+    ),
+    (
+        "Mayor vetoes parking fee rise",
+        "Mayor Lena Virtanen vetoed the proposed parking fee "
+        "increase, saying shop owners in the old harbour district had not been consulted.",
+    ),
+    (
+        "Schools to get new heating",
+        "Twelve primary schools will switch to district heating "
+        "next winter after the education board signed a contract with the municipal utility.",
+    ),
+)
+
+
 def write_feed(folder: Path, count: int) -> None:
-    """An RSS feed of ``count`` politics articles, dated the week before the change."""
+    """An RSS feed of ``count`` distinct politics stories, dated the week before the change."""
     items = "".join(
         f"""
     <item>
-      <title>Council vote number {n}</title>
+      <title>{title}</title>
       <link>https://news.example/politics/vote-{n}</link>
       <guid>https://news.example/politics/vote-{n}</guid>
       <pubDate>{18 + n} Oct 2026 08:00:00 GMT</pubDate>
       <category>politics</category>
-      <description>&lt;p&gt;The council voted on measure {n} after a long debate.&lt;/p&gt;\
-</description>
+      <description>&lt;p&gt;{body}&lt;/p&gt;</description>
     </item>"""
-        for n in range(1, count + 1)
+        for n, (title, body) in enumerate(STORIES[:count], start=1)
     )
     (folder / "feed.xml").write_text(
         f"""<?xml version="1.0" encoding="utf-8"?>
@@ -179,7 +196,7 @@ def test_both_firings_of_the_autumn_change_share_one_slot() -> None:
 def test_a_second_run_in_the_same_slot_makes_no_second_edition(
     config: Config, store: Store, tmp_path: Path
 ) -> None:
-    backend = OutboxBackend(tmp_path / "outbox")
+    backend = "outbox"
     sync_subscribers(store, config, FIRST)
     ingest_all(store, config, FIRST)
 
@@ -194,7 +211,7 @@ def test_a_second_run_in_the_same_slot_makes_no_second_edition(
     assert second.note == f"already ran for slot {SLOT}"
     assert not second.failed and second.written == 0
     assert editions(store) == [("politics", SLOT)]
-    messages = sorted(p.name.split("-", 1)[1] for p in (tmp_path / "outbox").rglob("*.eml"))
+    messages = sorted(p.name.split("-", 1)[1] for p in config.outbox_dir.rglob("*.eml"))
     assert messages == sorted(f"{address}.eml" for address in PEOPLE)
 
 
@@ -232,7 +249,7 @@ def test_the_scheduled_job_is_called_with_segment_and_slot(
 def test_a_job_firing_twice_on_the_autumn_change_sends_once(
     config: Config, store: Store, tmp_path: Path, clock: type[Clock]
 ) -> None:
-    backend = OutboxBackend(tmp_path / "outbox")
+    backend = "outbox"
     sync_subscribers(store, config, FIRST)
     ingest_all(store, config, FIRST)
 
@@ -248,7 +265,7 @@ def test_a_job_firing_twice_on_the_autumn_change_sends_once(
     daily.func(*daily.args)
 
     assert editions(store) == [("politics", SLOT)]
-    assert len(list((tmp_path / "outbox").rglob("*.eml"))) == len(PEOPLE)
+    assert len(list(config.outbox_dir.rglob("*.eml"))) == len(PEOPLE)
 
 
 def test_digest_schedule_runs_each_firing_through_send_with_its_slot(

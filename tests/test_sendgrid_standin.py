@@ -266,7 +266,7 @@ def test_fault_kinds_and_rates_are_checked() -> None:
     with pytest.raises(ValueError, match="between 0 and 1"):
         FaultPlan(rate=1.5)
     with SendGridStandIn() as standin, pytest.raises(ValueError, match="fault kind"):
-        standin.fail_next(1, "timeout")
+        standin.fail_next(1, "hang")
 
 
 def test_without_validation_only_counts_are_kept() -> None:

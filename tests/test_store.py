@@ -10,6 +10,11 @@ from subscribers.db import Base
 EXPECTED = {
     "alembic_version",
     "app_secrets",
+    "article_engagement",
+    "webhook_events",
+    "article_signatures",
+    "batches",
+    "segment_locks",
     "source_lines",
     "article_tags",
     "articles",

@@ -1,10 +1,16 @@
-"""Collect a segment's candidates: recent articles in its tags, not yet sent to it."""
+"""Collect a segment's candidates: recent articles in its tags, not yet sent to it.
+
+A story counts once: an article whose story (cluster) one of the segment's editions
+already carried is not a candidate, and :func:`siblings` finds the other reports of the
+chosen stories for the "also covered by" links.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Exists, func, select
+from sqlalchemy import Exists, Select, func, select
 from sqlalchemy.orm import Session
 
 from digest.settings import SegmentSettings
@@ -18,25 +24,55 @@ def last_cutoff(session: Session, segment: str) -> datetime | None:
 
 def candidates(session: Session, segment: SegmentSettings, now: datetime) -> list[Article]:
     """Articles first seen since the segment's last edition, published within the lookback
-    window, matching its tags, and never carried by one of its editions."""
+    window, matching its tags, and of no story one of its editions carried."""
     since = now - timedelta(days=segment.lookback_days)
     cutoff = last_cutoff(session, segment.name)
-    already = (
+    carried = (
         select(EditionItem.article_id)
         .join(Edition, Edition.id == EditionItem.edition_id)
         .where(Edition.segment == segment.name)
     )
+    carried_stories = select(func.coalesce(Article.cluster_id, Article.id)).where(
+        Article.id.in_(carried)
+    )
     query = select(Article).where(
         Article.published_at >= since,
-        Article.id.not_in(already),
+        Article.id.not_in(carried),
+        func.coalesce(Article.cluster_id, Article.id).not_in(carried_stories),
     )
     if cutoff is not None:
         query = query.where(Article.first_seen_at > cutoff)
     if segment.include_tags:
         query = query.where(_tagged(segment.include_tags))
-    if segment.exclude_tags:
-        query = query.where(~_tagged(segment.exclude_tags))
-    return list(session.scalars(query.order_by(Article.published_at.desc(), Article.id)))
+    return list(session.scalars(_excluding(query, segment).order_by(*ORDER)))
+
+
+def siblings(
+    session: Session, chosen: Sequence[Article], segment: SegmentSettings, now: datetime
+) -> dict[int, list[Article]]:
+    """Other reports of the chosen articles' stories, by story, oldest first: published
+    within the lookback window and not excluded by the segment's tags, whatever their
+    other tags (a report of the story filed under another topic is still coverage)."""
+    stories = {a.cluster_id for a in chosen if a.cluster_id is not None}
+    if not stories:
+        return {}
+    query = select(Article).where(
+        Article.cluster_id.in_(sorted(stories)),
+        Article.id.not_in([a.id for a in chosen]),
+        Article.published_at >= now - timedelta(days=segment.lookback_days),
+    )
+    found: dict[int, list[Article]] = {}
+    for article in session.scalars(_excluding(query, segment).order_by(*OLDEST_FIRST)):
+        found.setdefault(article.cluster_id or article.id, []).append(article)
+    return found
+
+
+ORDER = (Article.published_at.desc(), Article.id)
+OLDEST_FIRST = (Article.published_at, Article.id)
+
+
+def _excluding(query: Select[Article], segment: SegmentSettings) -> Select[Article]:
+    return query.where(~_tagged(segment.exclude_tags)) if segment.exclude_tags else query
 
 
 def _tagged(tags: tuple[str, ...]) -> Exists:

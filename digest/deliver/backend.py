@@ -18,10 +18,12 @@ class BatchOutcome:
 
     accepted: dict[int, str] = field(default_factory=dict)
     failed: dict[int, str] = field(default_factory=dict)
+    doubtful: bool = False  # a timed-out attempt came first: the provider may have it twice
 
 
 class Backend(Protocol):
     name: str
+    idempotent: bool  # a repeated batch cannot reach anyone twice (the outbox)
 
     def send_batch(
         self, outgoing: Outgoing, recipients: Sequence[Recipient], batch: int

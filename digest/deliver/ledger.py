@@ -1,17 +1,35 @@
-"""The send ledger: recipients recorded before sending, marked only after acceptance."""
+"""The send ledger: recipients recorded before sending, batches claimed and marked after.
+
+Rows move pending → sent | failed. Batches move pending → sending (claimed by one
+worker) → sent | failed. A batch left ``sending`` by a worker that died may have been
+accepted by the provider: it is flagged in doubt and resolved by policy.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+import socket
+import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import String, func, insert, literal, select, type_coerce, update
+from sqlalchemy.orm import Session, aliased
 
 from digest.deliver.backend import BatchOutcome
-from digest.store.models import Delivery, DeliveryStatus
+
+__all__ = ["BatchOutcome", "Counts"]
+from digest.store.models import Batch, BatchStatus, Delivery, DeliveryStatus
+from subscribers.audience import conditions
 from subscribers.models import Status, Subscriber
+
+HOST = socket.gethostname()
+ACTIVE = Status.active.name  # as stored: SQLAlchemy keeps an Enum's name
+
+
+def worker_name() -> str:
+    return f"{HOST}:{os.getpid()}:{threading.get_ident()}"
 
 
 @dataclass(frozen=True)
@@ -20,84 +38,290 @@ class Counts:
     sent: int
     failed: int
     pending: int
+    in_doubt: int = 0
 
 
 def record_recipients(
-    session: Session, edition_id: int, audience: Sequence[Subscriber], batch_size: int
+    session: Session,
+    edition_id: int,
+    lists: Sequence[str],
+    where: Mapping[str, str],
+    batch_size: int,
 ) -> int:
-    """One pending row per subscriber, numbered into batches; returns how many."""
-    session.add_all(
-        Delivery(
-            edition_id=edition_id,
-            subscriber_id=s.id,
-            email=s.email,
-            batch=index // batch_size,
-            status=DeliveryStatus.pending,
-        )
-        for index, s in enumerate(audience)
-    )
-    session.flush()
-    return len(audience)
-
-
-def pending_batches(session: Session, edition_id: int) -> list[int]:
-    return list(
-        session.scalars(
-            select(Delivery.batch)
-            .where(Delivery.edition_id == edition_id, Delivery.status == DeliveryStatus.pending)
-            .distinct()
-            .order_by(Delivery.batch)
+    """One pending row per subscriber of the audience, and their batches, in SQL only."""
+    number = func.row_number().over(order_by=Subscriber.id) - 1
+    audience = select(
+        literal(edition_id),
+        Subscriber.id,
+        Subscriber.email,
+        number // batch_size,
+        literal(DeliveryStatus.pending.value),
+        literal(""),
+        literal(""),
+    ).where(conditions(lists, where))
+    session.execute(
+        insert(Delivery).from_select(
+            ["edition_id", "subscriber_id", "email", "batch", "status", "message_id", "error"],
+            audience,
         )
     )
-
-
-def batch_rows(session: Session, edition_id: int, batch: int) -> list[tuple[Delivery, Subscriber]]:
-    """Pending rows of a batch whose subscriber is still active (suppression checked now)."""
-    rows = session.execute(
-        select(Delivery, Subscriber)
-        .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
-        .where(
-            Delivery.edition_id == edition_id,
-            Delivery.batch == batch,
-            Delivery.status == DeliveryStatus.pending,
+    groups = (
+        select(
+            Delivery.edition_id,
+            Delivery.batch,
+            func.count(),
+            literal(BatchStatus.pending.value),
+            literal(False),
+            literal(""),
+            literal(0),
+            literal(""),
+            literal(""),
+            literal(""),
         )
-        .order_by(Delivery.id)
-    ).all()
-    active: list[tuple[Delivery, Subscriber]] = []
-    for delivery, subscriber in rows:
-        if subscriber.status == Status.active:
-            active.append((delivery, subscriber))
+        .where(Delivery.edition_id == edition_id)
+        .group_by(Delivery.edition_id, Delivery.batch)
+    )
+    session.execute(
+        insert(Batch).from_select(
+            [
+                "edition_id",
+                "number",
+                "size",
+                "status",
+                "in_doubt",
+                "doubt_resolution",
+                "attempts",
+                "message_id",
+                "last_error",
+                "claimed_by",
+            ],
+            groups,
+        )
+    )
+    return int(session.scalar(select(func.count()).where(Delivery.edition_id == edition_id)) or 0)
+
+
+def claim(session: Session, edition_id: int, worker: str, now: datetime) -> int | None:
+    """Take the next pending batch for ``worker``; None when none is left.
+
+    One statement: the subquery picks the first pending batch (skipping batches other
+    transactions have locked, on PostgreSQL) and the update takes it only if it is
+    still pending, so two workers never get the same batch.
+    """
+    first = aliased(Batch)
+    candidate = (
+        select(first.id)
+        .where(first.edition_id == edition_id, first.status == BatchStatus.pending)
+        .order_by(first.number)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    taken = session.scalar(
+        update(Batch)
+        .where(Batch.id == candidate, Batch.status == BatchStatus.pending)
+        .values(
+            status=BatchStatus.sending,
+            claimed_by=worker,
+            claimed_at=now,
+            attempts=Batch.attempts + 1,
+        )
+        .returning(Batch.number)
+        .execution_options(synchronize_session=False)
+    )
+    return None if taken is None else int(taken)
+
+
+Pending = tuple[int, str, int, str]
+"""A ledger row about to be sent: (delivery id, email, subscriber id, subscriber's name).
+
+A plain tuple: a batch is a thousand of them, made on the hot path.
+"""
+
+
+def batch_rows(session: Session, edition_id: int, number: int) -> list[Pending]:
+    """Pending rows of a batch whose subscriber is still active (suppression checked now).
+
+    The rows of suppressed subscribers are failed here, one UPDATE per reason. Plain
+    columns, not ORM objects: a batch is a thousand rows and this is the hot path.
+    """
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                Delivery.id,
+                Delivery.email,
+                Subscriber.id,
+                Subscriber.name,
+                type_coerce(Subscriber.status, String()),  # the stored name, not an Enum per row
+            )
+            .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+            .where(
+                Delivery.edition_id == edition_id,
+                Delivery.batch == number,
+                Delivery.status == DeliveryStatus.pending,
+            )
+            .order_by(Delivery.id)
+        )
+        .all()
+    )
+    active: list[Pending] = []
+    suppressed: dict[str, list[int]] = {}
+    for row in rows:
+        if row[4] == ACTIVE:
+            active.append(row[:4])
         else:
-            delivery.status = DeliveryStatus.failed
-            delivery.error = f"suppressed: {subscriber.status.value}"
+            suppressed.setdefault(row[4], []).append(row[0])
+    for status, ids in suppressed.items():
+        session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(ids))
+            .values(status=DeliveryStatus.failed, error=f"suppressed: {status}")
+        )
     return active
 
 
-def record_outcome(session: Session, outcome: BatchOutcome, now: datetime) -> None:
-    for delivery_id, ident in outcome.accepted.items():
-        session.execute(
-            update(Delivery)
-            .where(Delivery.id == delivery_id)
-            .values(status=DeliveryStatus.sent, message_id=ident, sent_at=now)
-        )
-    for delivery_id, reason in outcome.failed.items():
-        session.execute(
-            update(Delivery)
-            .where(Delivery.id == delivery_id)
-            .values(status=DeliveryStatus.failed, error=reason[:1000])
-        )
+def record_outcome(
+    session: Session, edition_id: int, number: int, outcome: BatchOutcome, now: datetime
+) -> None:
+    """Mark what the provider accepted and refused; the batch is done when nothing is left.
 
-
-def record_batch_error(session: Session, edition_id: int, batch: int, error: str) -> None:
-    session.execute(
-        update(Delivery)
-        .where(
-            Delivery.edition_id == edition_id,
-            Delivery.batch == batch,
-            Delivery.status == DeliveryStatus.pending,
-        )
-        .values(status=DeliveryStatus.failed, error=error[:1000])
+    Called by the worker that holds the batch's claim, so the batch's pending rows are
+    the ones it sent: when the provider took them all under one message id (SendGrid),
+    one UPDATE of the batch's pending rows records them, with no list of a thousand ids.
+    """
+    in_batch = (
+        Delivery.edition_id == edition_id,
+        Delivery.batch == number,
+        Delivery.status == DeliveryStatus.pending,
     )
+    ids = set(outcome.accepted.values())
+    pending = session.scalar(select(func.count()).where(*in_batch)) or 0
+    if len(ids) == 1 and not outcome.failed and len(outcome.accepted) == pending:
+        session.execute(
+            update(Delivery)
+            .where(*in_batch)
+            .values(status=DeliveryStatus.sent, message_id=ids.pop(), sent_at=now)
+        )
+        left = 0
+    else:
+        changes = [
+            {"id": i, "status": DeliveryStatus.sent, "message_id": m, "sent_at": now}
+            for i, m in outcome.accepted.items()
+        ] + [
+            {"id": i, "status": DeliveryStatus.failed, "error": reason[:1000]}
+            for i, reason in outcome.failed.items()
+        ]
+        if changes:
+            session.execute(update(Delivery), changes)
+        left = session.scalar(select(func.count()).where(*in_batch)) or 0
+    values: dict[str, object] = {"claimed_by": ""}
+    if not left:
+        values.update(status=BatchStatus.sent, sent_at=now, message_id=_first(outcome))
+    else:
+        values.update(status=BatchStatus.pending)
+    if outcome.doubtful:
+        values.update(in_doubt=True, doubt_resolution="resent")
+    session.execute(
+        update(Batch).where(Batch.edition_id == edition_id, Batch.number == number).values(values)
+    )
+
+
+def _first(outcome: BatchOutcome) -> str:
+    return next(iter(outcome.accepted.values()), "")
+
+
+def release(
+    session: Session,
+    edition_id: int,
+    number: int,
+    error: str,
+    *,
+    permanent: bool,
+    doubtful: bool = False,
+) -> None:
+    """A batch whose request failed: failed for good, or pending again for a later run."""
+    if permanent:
+        session.execute(
+            update(Delivery)
+            .where(
+                Delivery.edition_id == edition_id,
+                Delivery.batch == number,
+                Delivery.status == DeliveryStatus.pending,
+            )
+            .values(status=DeliveryStatus.failed, error=error[:1000])
+        )
+    values: dict[str, object] = {
+        "status": BatchStatus.failed if permanent else BatchStatus.pending,
+        "last_error": error[:1000],
+        "claimed_by": "",
+    }
+    if doubtful:
+        values.update(in_doubt=True, doubt_resolution="resent")
+    session.execute(
+        update(Batch).where(Batch.edition_id == edition_id, Batch.number == number).values(values)
+    )
+
+
+def _alive(worker: str, lease: timedelta, claimed_at: datetime | None, now: datetime) -> bool:
+    host, _, rest = worker.partition(":")
+    pid = rest.partition(":")[0]
+    if host == HOST and pid.isdigit():
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    return claimed_at is not None and now - claimed_at < lease
+
+
+def resolve_stale(
+    session: Session,
+    edition_id: int,
+    now: datetime,
+    *,
+    policy: str,
+    idempotent: bool,
+    lease: timedelta,
+) -> int:
+    """Batches left ``sending`` by a dead worker: back to pending, or in doubt.
+
+    For an idempotent backend (the outbox) a retry cannot duplicate, so the batch is
+    simply pending again. Otherwise it is flagged in doubt and, by ``policy``, resent
+    ("resend", the default: a duplicate beats a miss) or taken as sent ("skip").
+    Returns how many batches were in doubt.
+    """
+    stale = [
+        b
+        for b in session.scalars(
+            select(Batch).where(Batch.edition_id == edition_id, Batch.status == BatchStatus.sending)
+        )
+        if not _alive(b.claimed_by, lease, b.claimed_at, now)
+    ]
+    doubtful = 0
+    for batch in stale:
+        batch.claimed_by = ""
+        if idempotent:
+            batch.status = BatchStatus.pending
+            continue
+        doubtful += 1
+        batch.in_doubt = True
+        if policy == "skip":
+            batch.status, batch.doubt_resolution, batch.sent_at = BatchStatus.sent, "skipped", now
+            session.execute(
+                update(Delivery)
+                .where(
+                    Delivery.edition_id == edition_id,
+                    Delivery.batch == batch.number,
+                    Delivery.status == DeliveryStatus.pending,
+                )
+                .values(status=DeliveryStatus.sent, message_id="in doubt", sent_at=now)
+            )
+        else:
+            batch.status, batch.doubt_resolution = BatchStatus.pending, "resent"
+    return doubtful
 
 
 def counts(session: Session, edition_id: int) -> Counts:
@@ -108,7 +332,10 @@ def counts(session: Session, edition_id: int) -> Counts:
             .group_by(Delivery.status)
         ).all()
     )
+    doubt = session.scalar(
+        select(func.count()).where(Batch.edition_id == edition_id, Batch.in_doubt.is_(True))
+    )
     sent = rows.get(DeliveryStatus.sent, 0)
     failed = rows.get(DeliveryStatus.failed, 0)
     pending = rows.get(DeliveryStatus.pending, 0)
-    return Counts(sent + failed + pending, sent, failed, pending)
+    return Counts(sent + failed + pending, sent, failed, pending, int(doubt or 0))

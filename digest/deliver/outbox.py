@@ -22,9 +22,13 @@ def edition_folder(root: Path, segment: str, edition_id: int) -> Path:
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, then rename it into place."""
+    """Write to a temporary file in the same folder, then rename it into place.
+
+    The temporary name ends in ``.tmp``, never in the final suffix: a process killed
+    mid-write leaves a hidden ``.tmp-*.tmp`` file that no reader of ``*.eml`` picks up.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
@@ -38,6 +42,7 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 class OutboxBackend:
     name = "outbox"
+    idempotent = True
 
     def __init__(self, root: Path) -> None:
         self.root = root

@@ -27,6 +27,7 @@ class SmtpLoginError(DeliveryError):
 
 class SmtpBackend:
     name = "smtp"
+    idempotent = False
 
     def __init__(self, settings: SmtpSettings, password: Secret) -> None:
         self.settings = settings

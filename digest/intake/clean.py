@@ -1,81 +1,289 @@
-"""Remove the boilerplate that scraped articles carry around their text.
+"""Remove the boilerplate that articles carry around and inside their text.
 
-First version: rules over paragraphs.  Promo lines ("Must Read: ..."),
-photo captions and credits, share and subscribe prompts, a tag line or
-caption before the first real paragraph, and the byline and author bio
-after the last one are dropped.
+Every block (paragraph) gets a score from its features; a block scoring at least
+:data:`THRESHOLD` is dropped.  Positive parts point to boilerplate, negative parts to
+prose.  The features: position (before the first or after the last prose paragraph),
+length, terminal punctuation, capitals (Title Case tag lines, ALL CAPS labels), link
+density, block tag and class/id hints from the HTML, phrase rules (promos, share,
+subscribe and comment prompts, credits, tag lines, bylines, author bios) and, from
+:mod:`digest.intake.boilerplate`, repetition across the source's articles.  A decisive
+phrase or repetition drops a block by itself; a weaker sign needs others to agree.
+:func:`explain` returns every block's parts and the reason, so a drop can be read.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
-PROMO = re.compile(
-    r"^(must read|read more|read also|also read|related|recommended|you may also like|"
-    r"see also|don'?t miss|more from|watch|listen)\b\s*[:\-–—]?",
-    re.IGNORECASE,
-)
-PLUG = re.compile(
-    r"^(sign up|subscribe|share (this|on)|follow us|click here|leave a comment|"
-    r"join the conversation|get our newsletter)\b",
-    re.IGNORECASE,
-)
-CREDIT = re.compile(
-    r"(^(photo|image|picture|credit|photograph)s?\s*(:|by\b|courtesy\b))|"
-    r"(/\s*(cc|reuters|ap|afp|getty( images)?|shutterstock|epa|wikimedia( commons)?)\s*$)|"
-    r"(\((getty images|ap( photo)?|reuters|afp|epa|shutterstock)[^)]*\)\s*$)",
-    re.IGNORECASE,
-)
+from digest.intake.html_text import Block, blocks
+
+THRESHOLD = 1.0
+DECISIVE = 2.0  # a phrase that marks boilerplate wherever it stands
+SUGGESTIVE = 0.7  # a phrase that needs another sign (position, shape) to agree
+REPETITION = 2.5  # a line recurring across the source's articles goes, whatever it looks like
+SENTENCE_END = re.compile(r"[.!?…:][\"'”’)\]]*$")
+HINT_WEIGHTS = {  # a box the markup names is boilerplate, unless it wraps most of the text
+    **dict.fromkeys(("figcaption", "caption", "share", "related", "newsletter"), DECISIVE),
+    **dict.fromkeys(("author-bio", "comments", "tags", "nav", "form", "promo"), DECISIVE),
+    **{"aside": 0.6, "footer": 0.6, "header": 0.5},
+}
+_SEP = r"\s*(?:[:|»›>→…–—-]|$)"
+_NAME = r"[A-Z][\w.'’-]*(?:\s+(?:[A-Z][\w.'’-]*|de|van|von|al|bin))*"
+_PHRASE_TEXT = {
+    "promo": (
+        DECISIVE,
+        r"^(must[- ]reads?|read more|read also|also read|more reading|further reading|"
+        r"related( stories| articles| coverage| reading| content| posts?| links?)?|"
+        r"recommended( for you| reading| stories)?|you (may|might) (also )?(like|enjoy)|"
+        r"don'?t miss|see also|trending( now)?|most (read|popular)|editor'?s picks?|"
+        r"top stories|continue reading|keep reading|read the full (story|article))"
+        + _SEP
+        + r"|^more (from|on|in) [^:.!?]{1,40}?\s*(:|$)|^the post .{1,300} appeared first on |"
+        r"^\W{0,2}(click|tap) here\b",
+    ),
+    "media": (SUGGESTIVE, r"^(watch|listen|video|podcast|gallery|photos|in pictures)\s*[:|]"),
+    "share": (
+        DECISIVE,
+        r"^(share|tweet|email|print|pin it|whatsapp|facebook|twitter|linkedin|reddit|"
+        r"copy link|share on \w+|share via \w+)( (this|article|story|page|link|post))*"
+        r"\s*[:!.]?$|\bshare (this|the) (article|story|post|page)\b|^(follow|like) us on\b|"
+        r"^follow (him|her|them|us|@\w+)\b|\bclick (here )?to share\b|"
+        r"^((share|post|send)( on| via| to)? \w+\s*)+$",
+    ),
+    "subscribe": (
+        DECISIVE,
+        r"^(sign up|subscribe|register|join)\b.{0,80}\b(newsletters?|inbox|email alerts|"
+        r"mailing list)|\b(sign up|subscribe) (for|to) (our|the|this) ([\w'’-]+ ){0,4}newsletter|"
+        r"(delivered (straight |directly )?|^get (the|our) .{0,60}\b(in|to) )your inbox|"
+        r"^(subscribe|sign up|register)( now| today| here| free)?\s*[!.]?$|"
+        r"^(become|join as) a (paying )?(member|subscriber|supporter|patron)\b|"
+        r"^(please )?support (our|independent|quality) (work|journalism|reporting)|"
+        r"\bdonate (today|now|here)\b",
+    ),
+    "newsletter": (SUGGESTIVE, r"\bnewsletters?\b|\bsubscri(be|ption)\b"),
+    "comments": (
+        DECISIVE,
+        r"^(leave|post|add|write|submit) (a|your) (comment|reply)|^(join|start) the "
+        r"(conversation|discussion|debate)\b|^(\d+ )?comments?( \(\d+\))?\s*:?$|"
+        r"\b(let us know|tell us|share your (thoughts|views))\b.{0,40}\bcomments?\b|"
+        r"^comments (are|have been) (closed|disabled)|\bcomments (are|will be) moderated\b|"
+        r"\bcomment(ing)? (policy|guidelines)\b|"
+        r"^(view|show|load|read) (all )?(\d+ )?comments",
+    ),
+    "credit": (
+        DECISIVE,
+        r"^(?=.{0,150}$)(photo|image|picture|photograph|illustration|graphic|credit|file photo)s?"
+        r"( credit)?\s*(:|courtesy\b)|^(?=(\S+\s+){0,11}\S+\s*$)(photo|image|picture)s? by\b|"
+        r"/\s*(cc|reuters|ap|afp|getty( images)?|shutterstock|"
+        r"epa|wikimedia( commons)?|flickr|unsplash|pexels|istock)\s*\)?\s*$|\(((photo|image|"
+        r"credit)[:\s]+)?[^()]{0,60}\b(getty images|ap photo|reuters|afp|epa|shutterstock|"
+        r"unsplash)\b[^()]{0,40}\)\s*$|^(©|\(c\)|copyright)\s|"
+        r"\b(photo|image|picture|photograph)s?( credit)?\s*:\s*[^.:]{1,60}$|"
+        r"\((photo|image|picture|photograph)s? (by|courtesy|credit)\b[^()]{1,80}\)\s*$",
+    ),
+    "tags": (
+        DECISIVE,
+        r"^(tags?|tagged( with| as)?|filed under|topics?|categories|category|posted in|"
+        r"keywords?)\s*:",
+    ),
+    "advert": (
+        DECISIVE,
+        r"^(advertisement|advertising|sponsored( content| post)?|paid (content|post)|"
+        r"promoted( content)?|partner content|ad|(story|article) continues below"
+        r"( advertisement)?)\s*[:.]?$|"
+        r"\bwe (may )?(earn|receive|get) (an? )?([\w-]+ ){0,2}commission",
+    ),
+    "byline": (
+        DECISIVE,
+        r"^((written|reported|edited|words|reporting|additional reporting|editing) )?by\s+"
+        + _NAME
+        + r"(\s*(;|,|and)\s*((writing|editing|additional reporting) by\s+"
+        + _NAME
+        + r"|(staff|senior|special|contributing)?\s?(writer|reporter|correspondent|editor)"
+        r"[^.]{0,40}))*\.?$|^(he|she|they|[A-Z][\w'’-]+( [A-Z][\w'’-]+)?) can be reached at\b|"
+        r"\breach (him|her|them|me) at\b|^(email|contact) (the )?(author|reporter)",
+    ),
+}
+PHRASES = [(name, re.compile(p, re.IGNORECASE), w) for name, (w, p) in _PHRASE_TEXT.items()]
 BIO = re.compile(
-    r"\b(covers|writes about|writes for|reports on|is a (senior |staff )?(reporter|writer|"
-    r"correspondent|journalist|editor|contributor|columnist)|by profession)\b",
-    re.IGNORECASE,
+    r"^[A-Z][\w'’-]+(\s+[A-Z][\w.'’-]+){0,3}(,[^.]{0,160},)?\s+(covers|has covered|"
+    r"writes (about|for|on)|reports on|is the author of|(is|was) (a|an|the) ([\w'’-]+ ){0,4}"
+    r"(reporter|writer|correspondent|journalist|editor|contributor|columnist|producer|"
+    r"photographer|critic|fellow|novelist)\b)"
 )
-NAME_START = re.compile(r"^[A-Z][\w'’-]+(,|\s[A-Z][\w'’-]+\b)")
-SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
+SMALL_WORDS = frozenset(
+    ("a", "an", "and", "as", "at", "but", "by", "for", "in", "of", "on", "or", "the", "to", "with")
+)
+
+
+def is_bio(paragraph: str) -> bool:
+    """A short note that opens with a person's name and says what they do or cover."""
+    return len(paragraph.split()) < 60 and bool(BIO.match(paragraph))
+
+
+def is_title_case(text: str) -> bool:
+    """Two or more words, nearly all capitalised: a tag line, caption or label."""
+    words = [w for w in re.findall(r"[^\W\d_][\w'’-]*", text) if w.lower() not in SMALL_WORDS]
+    capitals = sum(1 for w in words if w[0].isupper())
+    return len(words) >= 2 and capitals >= 0.75 * len(words)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Why one block was kept or dropped."""
+
+    block: Block
+    score: float
+    parts: dict[str, float]  # feature → contribution; positive means boilerplate
+    dropped: bool
+    reason: str
+
+    @property
+    def line(self) -> str:
+        """One readable line: the decision, the score, its parts and the text's start."""
+        mark = "drop" if self.dropped else "keep"
+        return f"{mark} {self.score:+.2f} {self.reason} | {self.block.text[:70]}"
 
 
 def is_sentence_like(paragraph: str) -> bool:
     """A paragraph that reads as prose: enough words and a closing punctuation mark."""
-    return len(paragraph.split()) >= 8 and bool(SENTENCE_END.search(paragraph))
+    return bool(SENTENCE_END.search(paragraph[-8:])) and len(paragraph.split()) >= 8
 
 
-def is_noise(paragraph: str) -> bool:
-    """A line that is boilerplate wherever it stands."""
-    return bool(PROMO.match(paragraph) or PLUG.match(paragraph) or CREDIT.search(paragraph))
+def _phrase_parts(
+    block: Block, title: str, author: str, wrappers: frozenset[str]
+) -> dict[str, float]:
+    parts: dict[str, float] = {}
+    text = block.text
+    long = len(text.split()) >= 40  # a plug-like phrase inside long prose counts less
+    for name, pattern, weight in PHRASES:
+        if pattern.search(text):
+            parts[f"phrase:{name}"] = min(weight, SUGGESTIVE) if long else weight
+    flat = _flat(text)
+    if title and flat == _flat(title):
+        parts["title"] = 2.0
+    if author and flat in (_flat(author), _flat("by " + author)):
+        parts["phrase:byline"] = 2.0
+    if is_bio(text):
+        parts["phrase:bio"] = 1.2 + (0.8 if author and _names_author(text, author) else 0.0)
+    hints = block.hints - wrappers
+    hint = max(hints, key=lambda h: HINT_WEIGHTS.get(h, 0.0), default="")
+    if HINT_WEIGHTS.get(hint, 0.0):
+        parts[f"hint:{hint}"] = HINT_WEIGHTS[hint]
+    if block.tag == "h1":
+        parts["tag:h1"] = 0.5
+    return parts
 
 
-def _is_bio(paragraph: str, author: str) -> bool:
-    names = [n for n in re.split(r"\s+", author.strip()) if len(n) > 1]
-    starts_with_author = any(paragraph.startswith(n) for n in names)
-    return (
-        len(paragraph.split()) <= 60
-        and (starts_with_author or paragraph == author)
-        and (bool(BIO.search(paragraph)) or not is_sentence_like(paragraph))
-    )
+def _shape_parts(block: Block) -> dict[str, float]:
+    text, words = block.text, len(block.text.split())
+    parts: dict[str, float] = {}
+    if words <= 6:
+        parts["short"] = 0.5 if words <= 3 else 0.3
+    elif words >= 15:
+        parts["long"] = -0.6 if words >= 40 else -0.3
+    ended = bool(SENTENCE_END.search(text))
+    parts["punctuation"] = -0.4 if ended else 0.3
+    letters = [c for c in text if c.isalpha()]
+    shouting = len(letters) >= 2 and all(c.isupper() for c in letters)
+    if shouting or (not ended and is_title_case(text)):
+        parts["capitals"] = 0.3
+    if block.link_density > 0.3:
+        parts["links"] = round(0.9 * min(1.0, (block.link_density - 0.3) / 0.5), 2)
+    return parts
 
 
-def _is_named_bio(paragraph: str) -> bool:
-    """A short closing note that opens with a person's name and says what they cover."""
-    return (
-        len(paragraph.split()) < 40
-        and bool(NAME_START.match(paragraph))
-        and bool(BIO.search(paragraph))
-    )
+def _flat(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+
+
+def _wrappers(items: Sequence[Block]) -> frozenset[str]:
+    """Hints on elements that hold most of the text: a page wrapper, not a box."""
+    words = [len(b.text.split()) for b in items]
+    covered: dict[str, int] = {}
+    for block, n in zip(items, words, strict=True):
+        for hint in block.hints:
+            covered[hint] = covered.get(hint, 0) + n
+    return frozenset(h for h, n in covered.items() if n * 2 > sum(words))
+
+
+def _names_author(text: str, author: str) -> bool:
+    names = [n for n in author.split() if len(n) > 1]
+    return any(text.startswith(n) for n in names)
+
+
+def explain(
+    items: Sequence[Block],
+    *,
+    title: str = "",
+    author: str = "",
+    recurring: Callable[[str], bool] | None = None,
+) -> list[Verdict]:
+    """Each block's score, its parts and the reason it is kept or dropped."""
+    wrappers = _wrappers(items)
+    found = [_phrase_parts(b, title, author, wrappers) for b in items]
+    shapes = [_shape_parts(b) for b in items]
+    anchors = [
+        i
+        for i, b in enumerate(items)
+        if is_sentence_like(b.text)
+        and b.link_density < 0.5
+        and not any(v >= THRESHOLD for v in found[i].values())
+    ]
+    verdicts = []
+    for i, block in enumerate(items):
+        parts = {**found[i], **shapes[i]}
+        if anchors and i < anchors[0]:
+            parts["position:leading"] = 0.6
+        elif anchors and i > anchors[-1]:
+            parts["position:trailing"] = 0.6
+        elif anchors:
+            parts["position:body"] = -0.2
+            if block.tag in ("h2", "h3", "h4", "h5", "h6"):
+                parts["tag:subheading"] = -0.4
+        if recurring is not None and recurring(block.text):
+            parts["repetition"] = REPETITION
+        verdicts.append(_verdict(block, parts))
+    return _keep_some_body(verdicts)
+
+
+def _verdict(block: Block, parts: dict[str, float]) -> Verdict:
+    score = round(sum(parts.values()), 2)
+    dropped = score >= THRESHOLD
+    shown = sorted(parts.items(), key=lambda kv: -abs(kv[1]))
+    reason = " ".join(f"{name}{value:+.1f}" for name, value in shown)
+    return Verdict(block, score, parts, dropped, reason)
+
+
+def _keep_some_body(verdicts: list[Verdict]) -> list[Verdict]:
+    """Never drop every paragraph of prose: the lowest-scoring one stays."""
+    if not verdicts or any(not v.dropped for v in verdicts):
+        return verdicts
+    prose = [i for i, v in enumerate(verdicts) if is_sentence_like(v.block.text)]
+    if not prose:
+        return verdicts
+    best = min(prose, key=lambda i: verdicts[i].score)
+    v = verdicts[best]
+    verdicts[best] = Verdict(v.block, v.score, v.parts, False, "kept: the only body left")
+    return verdicts
+
+
+def clean_blocks(items: Sequence[Block], *, title: str = "", author: str = "") -> list[str]:
+    """The text of the blocks that are the article's own, order kept."""
+    return [v.block.text for v in explain(items, title=title, author=author) if not v.dropped]
+
+
+def clean_html(html: str, *, title: str = "", author: str = "") -> str:
+    """Cleaned plain text of article HTML, paragraphs separated by blank lines."""
+    return "\n\n".join(clean_blocks(blocks(html), title=title, author=author))
 
 
 def clean_paragraphs(paragraphs: Sequence[str], *, title: str = "", author: str = "") -> list[str]:
     """The article's own paragraphs, boilerplate removed, order kept."""
-    kept = [p for p in paragraphs if p.strip() and p.strip() != title.strip() and not is_noise(p)]
-    prose = [i for i, p in enumerate(kept) if is_sentence_like(p)]
-    if not prose:
-        return kept
-    first, last = prose[0], prose[-1]
-    body = kept[first : last + 1]
-    while len(body) > 1 and (_is_bio(body[-1], author) or _is_named_bio(body[-1])):
-        body.pop()
-    return [p for p in body if is_sentence_like(p) or len(p.split()) > 3 or p.endswith(":")]
+    items = [Block(" ".join(p.split())) for p in paragraphs if p.strip()]
+    return clean_blocks(items, title=title, author=author)
 
 
 def clean_text(paragraphs: Sequence[str], *, title: str = "", author: str = "") -> str:

@@ -10,9 +10,9 @@ from typing import Any
 import feedparser
 
 from digest.intake import jsonfeed
-from digest.intake.clean import clean_text
+from digest.intake.clean import clean_html
 from digest.intake.entries import Entry
-from digest.intake.html_text import paragraphs, sanitise
+from digest.intake.html_text import sanitise
 from digest.intake.tags import normalise_tags
 
 
@@ -72,7 +72,7 @@ def make_entry(
         published=published,
         author=author.strip(),
         tags=tags,
-        text=clean_text(paragraphs(html), title=title, author=author.strip()),
+        text=clean_html(html, title=title, author=author.strip()),
         html=sanitise(html),
         raw_tags=raw_tags,
     )

@@ -36,6 +36,7 @@ class SourceReport:
     new: int = 0
     updated: int = 0
     error: str = ""
+    problems: tuple[str, ...] = ()  # items skipped while the source itself succeeded
 
     @property
     def line(self) -> str:
@@ -43,12 +44,33 @@ class SourceReport:
             return f"error {self.source} {self.error}"
         return f"ok {self.source} {self.new} new, {self.updated} updated"
 
+    @property
+    def skipped(self) -> list[str]:
+        """One line per skipped item, naming the source and the item."""
+        return [f"skipped {self.source} {problem}" for problem in self.problems]
+
 
 def ingest_all(
     store: Store, config: Config, now: datetime, fetcher: Fetcher | None = None
 ) -> list[SourceReport]:
-    fetcher = fetcher or Fetcher(config.intake)
-    return [ingest_source(store, config, source, now, fetcher) for source in config.sources]
+    """Ingest every configured source, in order: one report each, whatever fails.
+
+    A fetcher passed in stays open for the caller; one made here is closed here.
+    """
+    shared = fetcher or Fetcher(config.intake)
+    reports: list[SourceReport] = []
+    try:
+        for source in config.sources:
+            try:
+                reports.append(ingest_source(store, config, source, now, shared))
+            except Exception as e:  # a bug or a rejected row in one source spares the rest
+                detail = str(e).splitlines()[0][:300] if str(e) else ""
+                reason = f"unexpected {type(e).__name__}: {detail}; please report this"
+                reports.append(_record_failure(store, config, source.name, reason))
+    finally:
+        if fetcher is None:
+            shared.close()
+    return reports
 
 
 def ingest_source(
@@ -87,10 +109,13 @@ def ingest_source(
         _record_success(source, harvest, settings.title, now)
     if harvest.gone:
         return SourceReport(settings.name, error="retired: the source answered 410 Gone")
-    return SourceReport(settings.name, new=len(new), updated=updated)
+    return SourceReport(
+        settings.name, new=len(new), updated=updated, problems=tuple(harvest.problems)
+    )
 
 
 def _inactive(source: Source) -> str:
+    """The one line for a source that is skipped until someone acts."""
     if source.status == SourceStatus.retired:
         return "retired: it answered 410 Gone; remove it from the config"
     return (
@@ -112,27 +137,36 @@ def _source_row(session: Session, settings: SourceSettings, configured: str) -> 
 
 
 def _record_success(source: Source, harvest: Harvest, title: str, now: datetime) -> None:
-    if not harvest.not_modified:
-        source.etag, source.last_modified = harvest.etag, harvest.last_modified
-    source.title = title or harvest.title or source.title or source.name
+    if not harvest.not_modified:  # a validator too long to store is not worth a cut copy
+        source.etag = harvest.etag if len(harvest.etag) <= 300 else ""
+        source.last_modified = harvest.last_modified if len(harvest.last_modified) <= 100 else ""
+    source.title = (title or harvest.title or source.title or source.name)[:300]
     source.cursor = harvest.cursor or source.cursor
     if harvest.moved_to:
         source.location = harvest.moved_to
-    if harvest.gone:
-        source.status = SourceStatus.retired
     source.last_success_at = now
     source.consecutive_failures = 0
     source.last_error = ""
+    if harvest.gone:
+        source.status = SourceStatus.retired
+        source.last_error = "answered 410 Gone"
 
 
 def _record_failure(store: Store, config: Config, name: str, error: str) -> SourceReport:
+    """Count one more consecutive failure; at ``max_failures`` the source is paused."""
+    error = " ".join(error.split()) or "failed without a reason"
     with store.session() as session:
-        source = session.scalars(select(Source).where(Source.name == name)).one()
+        source = session.scalar(select(Source).where(Source.name == name))
+        if source is None:  # it failed before its row was made: nothing to count on
+            return SourceReport(name, error=error)
         source.consecutive_failures += 1
         source.last_error = error
         if source.consecutive_failures >= config.intake.max_failures:
             source.status = SourceStatus.paused
-            error += f" (paused after {source.consecutive_failures} consecutive failures)"
+            error += (
+                f" (now paused after {source.consecutive_failures} consecutive failures;"
+                f" fix it, then `digest sources --resume {name}`)"
+            )
     return SourceReport(name, error=error)
 
 

@@ -111,4 +111,5 @@ def _item_context(item: DraftItem, zone: ZoneInfo) -> dict[str, Any]:
         "summary": item.summary,
         "tags": item.tags,
         "published_label": f"{local.day} {local:%b %Y, %H:%M}",
+        "also": [{"outlet": outlet, "url": url} for outlet, url in item.also],
     }

@@ -6,10 +6,13 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import (
+    Boolean,
     Enum,
     Float,
     ForeignKey,
+    Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -113,6 +116,7 @@ class Edition(Base):
     status: Mapped[EditionStatus] = mapped_column(_enum(EditionStatus))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    backend: Mapped[str] = mapped_column(String(20), default="outbox", server_default="outbox")
     subject: Mapped[str] = mapped_column(Text)
     preheader: Mapped[str] = mapped_column(Text, default="")
     html: Mapped[str] = mapped_column(Text)
@@ -145,7 +149,10 @@ class Delivery(Base):
     """The ledger: one row per edition and subscriber, recorded before sending."""
 
     __tablename__ = "deliveries"
-    __table_args__ = (UniqueConstraint("edition_id", "subscriber_id"),)
+    __table_args__ = (
+        UniqueConstraint("edition_id", "subscriber_id"),
+        Index("ix_deliveries_edition_batch", "edition_id", "batch"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="CASCADE"))
@@ -165,3 +172,60 @@ class AppSecret(Base):
 
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(String(200))
+
+
+class BatchStatus(enum.StrEnum):
+    pending = "pending"  # recorded, not yet handed to the provider
+    sending = "sending"  # claimed by a worker, request under way
+    sent = "sent"  # the provider accepted it
+    failed = "failed"  # the provider refused it for good
+
+
+class Batch(Base):
+    """A group of at most 1000 deliveries handed to the provider in one request.
+
+    A worker claims a pending batch (pending → sending) before the request and marks
+    it sent only after the provider accepted it. A batch found ``sending`` whose worker
+    is gone may or may not have been accepted: it is flagged ``in_doubt`` and resolved
+    by the configured policy.
+    """
+
+    __tablename__ = "batches"
+    __table_args__ = (UniqueConstraint("edition_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(Integer)
+    status: Mapped[BatchStatus] = mapped_column(_enum(BatchStatus), index=True)
+    in_doubt: Mapped[bool] = mapped_column(Boolean, default=False)
+    doubt_resolution: Mapped[str] = mapped_column(String(20), default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    message_id: Mapped[str] = mapped_column(String(300), default="")
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    claimed_by: Mapped[str] = mapped_column(String(200), default="")
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SegmentLock(Base):
+    """One row per segment, locked while an edition of it is being recorded."""
+
+    __tablename__ = "segment_locks"
+
+    segment: Mapped[str] = mapped_column(String(100), primary_key=True)
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ArticleSignature(Base):
+    """What story clustering compares, kept so that stored articles are not re-hashed."""
+
+    __tablename__ = "article_signatures"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer)  # signatures.VERSION when computed
+    salient: Mapped[bytes] = mapped_column(LargeBinary)  # sorted uint32 hashes of names, numbers
+    bands: Mapped[bytes] = mapped_column(LargeBinary)  # uint64 LSH band keys of the salient set
+    sketch: Mapped[bytes] = mapped_column(LargeBinary)  # bottom-k MinHash of word triples

@@ -1,4 +1,8 @@
-"""RSS, Atom and JSON Feed sources, from a URL or a local file."""
+"""RSS, Atom and JSON Feed sources, from a URL or a local file.
+
+A feed marked ``teaser = true`` carries only the start of each article: each entry's
+page is fetched and its extracted text replaces the teaser.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from pathlib import Path
 
 from digest.intake.feeds import FeedParseError, parse_feed
 from digest.intake.fetch import FetchError
+from digest.intake.pages import fill_teasers
 from digest.intake.sources.base import Harvest, HarvestContext, SourceProblem, SourceState
 from digest.settings import SourceSettings
 
@@ -40,5 +45,14 @@ class FeedSource:
                 fetched.body, content_type=fetched.content_type
             )
         except FeedParseError as e:
+            if fetched.media_type in ("text/html", "application/xhtml+xml"):
+                raise SourceProblem(
+                    f"got {fetched.media_type}, not a feed; give the feed's URL, "
+                    'or set kind = "page" for a web page'
+                ) from e
             raise SourceProblem(str(e)) from e
+        if settings.teaser:
+            harvest.entries, harvest.problems = fill_teasers(
+                harvest.entries, context.fetcher, allow_private=settings.allow_private
+            )
         return harvest

@@ -1,0 +1,204 @@
+"""``digest subscribers``: import, export, and the privacy requests (export-one, erase)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from digest.config import load_config
+from digest.errors import StoreError
+from digest.options import config_option
+from digest.store.database import open_store
+from digest.store.models import Batch, Delivery, Edition
+from subscribers import exporter, privacy
+from subscribers.importer import (
+    ImportOptions,
+    ImportRejectedError,
+    ImportReport,
+    import_file,
+    parse_mapping,
+)
+from subscribers.importer.readers import FORMATS
+from subscribers.models import Status
+
+
+@click.group("subscribers")
+def subscribers_group() -> None:
+    """Import and export subscribers; answer access and erasure requests."""
+
+
+@subscribers_group.command("import")
+@config_option
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), help="Default: from the extension.")
+@click.option(
+    "--map",
+    "mappings",
+    multiple=True,
+    metavar="COLUMN=FIELD",
+    help="Read COLUMN as FIELD, e.g. 'E-mail=email', 'Team=attributes.team', 'Notes=-'.",
+)
+@click.option("--skip-invalid", is_flag=True, help="Import the good rows; reject the bad ones.")
+@click.option(
+    "--rejects",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Reject file for --skip-invalid.  [default: <name>.rejects.csv beside FILE]",
+)
+@click.option(
+    "--status",
+    type=click.Choice([Status.active.value, Status.pending.value]),
+    default=Status.active.value,
+    show_default=True,
+    help="Status of new subscribers whose row has none (pending: they must confirm).",
+)
+def import_command(
+    config_path: Path,
+    file: Path,
+    fmt: str | None,
+    mappings: tuple[str, ...],
+    skip_invalid: bool,
+    rejects: Path | None,
+    status: str,
+) -> None:
+    """Import subscribers from CSV or JSON Lines.
+
+    Rows are merged by address. All rows or none, unless --skip-invalid; an import never
+    re-activates an unsubscribed, bounced, complained or erased address.
+    """
+    try:
+        mapping = parse_mapping(mappings)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--map") from None
+    config = load_config(config_path)
+    frequencies = tuple(config.web.frequencies)
+    options = ImportOptions(fmt, mapping, Status(status), skip_invalid, rejects, frequencies)
+    with open_store(config.database_url) as store:
+        try:
+            with store.engine.begin() as connection:
+                report = import_file(connection, file, options, datetime.now(UTC))
+        except ImportRejectedError as e:
+            _print_findings(e.report)
+            raise
+        except SQLAlchemyError as e:
+            reason = str(getattr(e, "orig", None) or e).splitlines()[0]
+            raise StoreError(
+                f"{file}: the database refused the import ({reason}); nothing was imported"
+            ) from e
+    _print_findings(report)
+    click.echo(report.summary())
+    if report.problems:
+        sys.exit(1)
+
+
+@subscribers_group.command("export")
+@config_option
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True)
+@click.option("--status", type=click.Choice([s.value for s in Status]), help="Only this status.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file (replaced when complete) instead of standard output.",
+)
+def export_command(config_path: Path, fmt: str, status: str | None, output: Path | None) -> None:
+    """Write every subscriber, with all fields.
+
+    CSV or JSON Lines, in the form `digest subscribers import` reads back.
+    """
+    config = load_config(config_path)
+    wanted = Status(status) if status else None
+    with open_store(config.database_url) as store, store.engine.connect() as connection:
+        rows = exporter.records(connection, wanted)
+        if output is None:
+            exporter.write(rows, sys.stdout, fmt)
+            return
+        count = exporter.write_file(rows, output, fmt)
+    click.echo(f"exported {count} subscribers to {output}", err=True)
+
+
+@subscribers_group.command("export-one")
+@config_option
+@click.argument("email")
+def export_one(config_path: Path, email: str) -> None:
+    """Print all data held about one person (JSON).
+
+    Every field, lists, tags, attributes, suppression, and the editions sent to them.
+    """
+    config = load_config(config_path)
+    with open_store(config.database_url) as store, store.session() as session:
+        subscriber = privacy.find(session, email)
+        data = privacy.personal_data(session, subscriber)
+        data["deliveries"] = _deliveries(session, subscriber.id)
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@subscribers_group.command("erase")
+@config_option
+@click.argument("email")
+def erase(config_path: Path, email: str) -> None:
+    """Erase a person; their address stays blocked.
+
+    Personal data is removed, the ledger scrubbed, and the address's SHA-256 kept on the
+    suppression list so that it is never mailed again.
+    """
+    config = load_config(config_path)
+    with open_store(config.database_url) as store, store.session() as session:
+        subscriber = privacy.find(session, email)
+        address, subscriber_id = subscriber.email, subscriber.id
+        placeholder = privacy.erase(session, subscriber, datetime.now(UTC))
+        scrubbed = _scrub_ledger(session, subscriber_id, address, placeholder)
+    click.echo(
+        f"erased {address}: personal data removed, {scrubbed} ledger rows scrubbed, "
+        f"address suppressed (now subscriber {subscriber_id}, {placeholder})"
+    )
+
+
+def _print_findings(report: ImportReport) -> None:
+    for note in report.notes:
+        click.echo(f"note: {note}", err=True)
+    for problem in report.problems:
+        click.echo(str(problem), err=True)
+
+
+def _deliveries(session: Session, subscriber_id: int) -> list[dict[str, Any]]:
+    """The editions recorded for one subscriber in the send ledger, oldest first."""
+    query = (
+        select(Edition.id, Edition.segment, Edition.subject, Delivery.status, Delivery.sent_at)
+        .join(Edition, Edition.id == Delivery.edition_id)
+        .where(Delivery.subscriber_id == subscriber_id)
+        .order_by(Edition.created_at, Edition.id)
+    )
+    return [
+        {
+            "edition": edition_id,
+            "segment": segment,
+            "subject": subject,
+            "status": status.value,
+            "sent_at": sent_at.isoformat() if sent_at else None,
+        }
+        for edition_id, segment, subject, status, sent_at in session.execute(query)
+    ]
+
+
+def _scrub_ledger(session: Session, subscriber_id: int, address: str, placeholder: str) -> int:
+    """Replace the address in the ledger rows and in any error text that quotes it."""
+    connection = session.connection()
+    rows = connection.execute(
+        update(Delivery)
+        .where(Delivery.subscriber_id == subscriber_id)
+        .values(email=placeholder, error=func.replace(Delivery.error, address, placeholder))
+    ).rowcount
+    connection.execute(
+        update(Batch)
+        .where(Batch.last_error.contains(address, autoescape=True))
+        .values(last_error=func.replace(Batch.last_error, address, placeholder))
+    )
+    return rows

@@ -1,0 +1,74 @@
+"""`digest status` and `digest resume`: the ledger, for operators."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+
+from digest.config import BACKENDS, load_config
+from digest.deliver.status import EditionStatusReport, statuses
+from digest.errors import DigestError
+from digest.options import config_option
+from digest.pipeline import SegmentReport, resume_edition
+from digest.store.database import open_store
+from digest.store.models import Edition, EditionStatus
+
+
+@click.command()
+@config_option
+@click.option("--edition", "edition_id", type=int, default=None, help="Only this edition.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per edition.")
+def status(config_path: Path, edition_id: int | None, as_json: bool) -> None:
+    """Show each edition's recipients: sent, failed, pending and in doubt."""
+    config = load_config(config_path)
+    with open_store(config.database_url) as store, store.session() as session:
+        reports = statuses(session, edition_id)
+    if edition_id is not None and not reports:
+        raise DigestError(f"no edition {edition_id}; `digest status` lists them")
+    for report in reports:
+        click.echo(json.dumps(report.as_json()) if as_json else _describe(report))
+
+
+def _describe(r: EditionStatusReport) -> str:
+    lines = [
+        f"edition {r.edition} {r.segment} ({r.slot}) {r.status} via {r.backend}: "
+        f"{r.recipients} recipients, {r.sent} sent, {r.failed} failed, {r.pending} pending, "
+        f"{r.in_doubt} in doubt"
+    ]
+    for b in r.failed_batches:
+        lines.append(f"  failed batch {b.number} ({b.size}): {b.error}")
+    for b in r.doubtful_batches:
+        lines.append(
+            f"  in doubt batch {b.number} ({b.size}): a sender stopped after handing it over; "
+            f"{b.resolution or 'unresolved'}"
+        )
+    return "\n".join(lines)
+
+
+@click.command()
+@config_option
+@click.option("--backend", type=click.Choice(BACKENDS), default=None, help="Override the backend.")
+def resume(config_path: Path, backend: str | None) -> None:
+    """Continue every unfinished edition from the ledger."""
+    config = load_config(config_path)
+    with open_store(config.database_url) as store:
+        with store.session() as session:
+            unfinished = list(
+                session.scalars(select(Edition.id).where(Edition.status == EditionStatus.sending))
+            )
+        reports: list[SegmentReport] = [
+            resume_edition(store, config, backend or "", edition) for edition in unfinished
+        ]
+    if not reports:
+        click.echo("nothing to resume")
+    for r in reports:
+        click.echo(
+            f"{r.segment}: {r.recipients} recipients, {r.written} written now"
+            + (f" ({r.note})" if r.note else "")
+        )
+    if any(r.failed for r in reports):
+        sys.exit(1)

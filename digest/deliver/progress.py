@@ -1,0 +1,37 @@
+"""A progress bar for long sends in a terminal, silent when output is not a terminal."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import Never, TextIO
+
+from tqdm import tqdm
+
+
+class Progress:
+    def __init__(self, label: str, stream: TextIO | None = None) -> None:
+        self.label = label
+        self.stream = stream or sys.stderr
+        self._bar: tqdm[Never] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        return self.stream.isatty()
+
+    def start(self, total: int, done: int = 0) -> None:
+        if self.enabled and total:
+            self._bar = tqdm(
+                total=total, initial=done, desc=self.label, unit=" recipients", file=self.stream
+            )
+
+    def advance(self, count: int) -> None:
+        if self._bar is not None:
+            with self._lock:
+                self._bar.update(count)
+
+    def finish(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None

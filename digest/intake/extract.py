@@ -1,0 +1,139 @@
+"""``digest extract``: what intake makes of pages and feeds, as JSON Lines, for editors.
+
+No configuration and no store: each argument is fetched or read, recognised as a feed
+(RSS, Atom, JSON Feed) or a web page by its content, parsed and cleaned the way intake
+does it, and printed as one JSON object per article.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import click
+
+from digest.intake.cluster import cluster_entries
+from digest.intake.entries import Entry
+from digest.intake.feeds import FeedParseError, parse_feed
+from digest.intake.fetch import Fetched, Fetcher, FetchError
+from digest.intake.jsonfeed import looks_like_json
+from digest.intake.pages import PageError, extract_page, page_entry
+from digest.intake.urls import canonical_url
+from digest.settings import IntakeSettings
+
+FEED_ROOT = re.compile(rb"<(rss|feed|rdf:RDF)[\s>]", re.IGNORECASE)
+HTML_ROOT = re.compile(rb"<(!doctype\s+html|html|head|body)[\s>]", re.IGNORECASE)
+AUTHORS = re.compile(r"\s*[;,]\s*|\s+and\s+")
+
+
+class ExtractError(Exception):
+    """One argument could not be read as a page or a feed; the message says why."""
+
+
+@dataclass(frozen=True)
+class Extracted:
+    source: str  # the argument as given
+    entry: Entry
+
+
+@click.command()
+@click.argument("items", nargs=-1, required=True, metavar="FILE_OR_URL...")
+@click.option(
+    "--allow-private",
+    is_flag=True,
+    help="Let URLs reach private, loopback or link-local addresses (a page on your machine).",
+)
+def extract(items: tuple[str, ...], allow_private: bool) -> None:
+    """Print what intake makes of pages and feeds, one JSON object per article.
+
+    Each FILE_OR_URL is a feed (one object per entry) or a web page (one object), told
+    apart by content. Needs no config and no store. Exit 0 when all succeed, 1 when some
+    failed (the rest are printed), 2 on a usage error.
+    """
+    found: list[Extracted] = []
+    failed = False
+    with Fetcher(IntakeSettings()) as fetcher:
+        for item in items:
+            try:
+                found += [Extracted(item, e) for e in extract_entries(item, fetcher, allow_private)]
+            except ExtractError as e:
+                click.echo(f"error {item} {e}", err=True)
+                failed = True
+    threshold = IntakeSettings().cluster_threshold
+    numbers = cluster_entries([f.entry for f in found], threshold) if found else []
+    for each, number in zip(found, numbers, strict=True):
+        click.echo(json.dumps({**as_record(each), "cluster": number}, ensure_ascii=False))
+    if failed:
+        sys.exit(1)
+
+
+def extract_entries(item: str, fetcher: Fetcher, allow_private: bool = False) -> list[Entry]:
+    """The entries intake makes of one file or URL; raise :class:`ExtractError`."""
+    try:
+        if item.startswith(("http://", "https://")):
+            fetched = fetcher.get(item, allow_private=allow_private)
+        elif "://" in item:
+            raise ExtractError("is neither an http(s) URL nor a file; check the argument")
+        else:
+            fetched = fetcher.read(Path(item).resolve())
+    except FetchError as e:
+        raise ExtractError(str(e)) from e
+    if fetched.gone:
+        raise ExtractError("answered 410 Gone; the page or feed was removed")
+    if not fetched.body.strip():
+        raise ExtractError("is empty; check that it is a feed or a web page")
+    entries = _feed_entries(fetched) if is_feed(fetched) else [_page_entry(item, fetched)]
+    return [_as_stored(e) for e in entries]
+
+
+def is_feed(fetched: Fetched) -> bool:
+    """A feed by its content (RSS, Atom, RDF or JSON), whatever its content type says."""
+    head = fetched.body[:4096]
+    if looks_like_json(head, ""):
+        return True
+    feed, page = FEED_ROOT.search(head), HTML_ROOT.search(head)
+    if feed and page:
+        return feed.start() < page.start()
+    if feed or page:
+        return bool(feed)
+    return "html" not in fetched.content_type.lower()
+
+
+def _feed_entries(fetched: Fetched) -> list[Entry]:
+    try:
+        return parse_feed(fetched.body, content_type=fetched.content_type)[1]
+    except FeedParseError as e:
+        raise ExtractError(str(e)) from e
+
+
+def _page_entry(item: str, fetched: Fetched) -> Entry:
+    url = item if item.startswith(("http://", "https://")) else ""
+    try:
+        page = extract_page(
+            fetched.body, fetched.final_url if url else "", content_type=fetched.content_type
+        )
+        where = fetched.final_url if url else (page.url or fetched.final_url)
+        return page_entry(page, where)
+    except PageError as e:
+        raise ExtractError(str(e)) from e
+
+
+def _as_stored(entry: Entry) -> Entry:
+    return replace(entry, url=canonical_url(entry.url, entry.declared_canonical))
+
+
+def as_record(found: Extracted) -> dict[str, Any]:
+    entry = found.entry
+    return {
+        "source": found.source,
+        "url": entry.url,
+        "title": entry.title,
+        "published": entry.published.isoformat() if entry.published else None,
+        "authors": [a for a in AUTHORS.split(entry.author) if a],
+        "tags": list(entry.tags),
+        "text": entry.text,
+    }

@@ -1,0 +1,263 @@
+"""Web pages: the article's full text and metadata, extracted by trafilatura.
+
+Shared by page sources and teaser feeds.  Extraction runs offline: trafilatura
+and htmldate read only the document they are given.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from urllib.parse import urljoin
+
+import trafilatura
+from lxml.html import HtmlElement
+from trafilatura.settings import Document
+
+from digest.intake.clean import clean_blocks
+from digest.intake.entries import Entry
+from digest.intake.fetch import Fetcher, FetchError
+from digest.intake.html_text import Block, sanitise
+from digest.intake.tags import normalise_tags
+
+DATE_OPTIONS = {
+    "extensive_search": False,  # a copyright year in the footer is not a publication date
+    "original_date": True,
+    "outputformat": "%Y-%m-%dT%H:%M:%S%z",
+}
+HTML_START = re.compile(rb"<(!doctype\s+html|html|head|body|article|main|div|p)[\s>/]", re.I)
+SPACE = re.compile(r"\s+")
+# Elements of trafilatura's output that start a block of text of their own.
+BLOCK_TAGS = frozenset({"p", "head", "list", "item", "quote", "code", "table", "row", "cell"})
+BLOCK_TAGS |= {"div", "main", "body", "doc"}
+TAG_NAMES = {"item": "li", "quote": "blockquote", "code": "pre", "row": "tr", "cell": "td"}
+MIN_WORDS = 8  # less is a menu or a stub, not an article
+NO_TEXT = "no article text found in the page; is it an article?"
+TAG_SPLIT = re.compile(r"\s*[;,]\s*")
+
+
+class PageError(ValueError):
+    """The document gave no article text; the message says why in one line."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """What a web page says about its article."""
+
+    title: str
+    author: str
+    published: datetime | None
+    tags: tuple[str, ...]
+    blocks: tuple[Block, ...]  # the extracted text blocks, boilerplate not yet removed
+    canonical: str = ""  # its <link rel="canonical">, made absolute
+    url: str = ""  # its own URL as the page declares it (canonical or og:url)
+    site: str = ""  # the outlet's name (og:site_name or the host)
+
+    @property
+    def paragraphs(self) -> tuple[str, ...]:
+        return tuple(b.text for b in self.blocks)
+
+
+def extract_page(
+    document: bytes | str, url: str = "", *, content_type: str = "", precise: bool = True
+) -> Page:
+    """The article in an HTML document; raise :class:`PageError` when there is none."""
+    if not looks_like_html(document, content_type):
+        kind = f" ({content_type.split(';')[0].strip()})" if content_type else ""
+        raise PageError(f"not an HTML page{kind}; check that the URL or file is a web page")
+    tree = trafilatura.load_html(document)
+    if tree is None:
+        raise PageError("not an HTML page; check that the URL or file is a web page")
+    canonical = _canonical(tree, url)
+    found = trafilatura.bare_extraction(
+        tree,
+        url=_http(url) or None,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=True,
+        include_links=True,  # for each block's link density
+        favor_precision=precise,
+        date_extraction_params=DATE_OPTIONS,
+    )
+    if not isinstance(found, Document) or found.body is None:
+        raise PageError(NO_TEXT)
+    blocks = tuple(_blocks(found.body))
+    if not blocks:
+        raise PageError(NO_TEXT)
+    return Page(
+        title=_plain(found.title or ""),
+        author=_plain(found.author or ""),
+        published=_date(found.date),
+        tags=_tags([*(found.tags or []), *(found.categories or [])]),
+        blocks=blocks,
+        canonical=canonical,
+        url=_http(found.url or ""),
+        site=_plain(found.sitename or ""),
+    )
+
+
+def looks_like_html(document: bytes | str, content_type: str = "") -> bool:
+    """HTML by its start, and not declared as something else (JSON, PDF, an image...)."""
+    declared = content_type.split(";")[0].strip().lower()
+    if declared and "html" not in declared and "xml" not in declared and declared != "text/plain":
+        return False
+    head = document[:4096]
+    return bool(HTML_START.search(head.encode("utf-8") if isinstance(head, str) else head))
+
+
+def page_entry(page: Page, url: str) -> Entry:
+    """The entry intake stores for a page reached at ``url``; its text is cleaned.
+
+    Raise :class:`PageError` when less than a sentence is left after cleaning.
+    """
+    text = "\n\n".join(clean_blocks(page.blocks, title=page.title, author=page.author))
+    if len(text.split()) < MIN_WORDS:
+        raise PageError(NO_TEXT)
+    body = "".join(f"<p>{html.escape(p)}</p>" for p in text.split("\n\n") if p)
+    return Entry(
+        url=url,
+        title=page.title,
+        published=page.published,
+        author=page.author,
+        tags=normalise_tags(page.tags),
+        text=text,
+        html=sanitise(body),
+        raw_tags=page.tags,
+        declared_canonical=page.canonical,
+    )
+
+
+def fill_teasers(
+    entries: Sequence[Entry], fetcher: Fetcher, *, allow_private: bool = False
+) -> tuple[list[Entry], list[str]]:
+    """Each entry with its teaser replaced by its page's text; one problem line per failure.
+
+    An entry whose page cannot be had or read keeps its teaser.
+    """
+    filled: list[Entry] = []
+    problems: list[str] = []
+    for entry in entries:
+        try:
+            fetched = fetcher.get(entry.url, allow_private=allow_private)
+            if fetched.gone:
+                raise PageError("the page answered 410 Gone")
+            page = extract_page(
+                fetched.body, fetched.final_url or entry.url, content_type=fetched.content_type
+            )
+            full = page_entry(page, entry.url)
+        except (FetchError, PageError) as e:
+            problems.append(f"{entry.url}: {e}; kept the feed's teaser")
+            filled.append(entry)
+            continue
+        filled.append(
+            replace(
+                entry,
+                text=full.text,
+                html=full.html,
+                author=entry.author or full.author,
+                published=entry.published or full.published,
+                tags=entry.tags or full.tags,
+                raw_tags=entry.raw_tags or full.raw_tags,
+                declared_canonical=entry.declared_canonical or full.declared_canonical,
+            )
+        )
+    return filled, problems
+
+
+def _canonical(tree: HtmlElement, url: str) -> str:
+    for href in tree.xpath('//head/link[@rel="canonical"]/@href'):
+        absolute = urljoin(url, str(href).strip())
+        if absolute.startswith(("http://", "https://")):
+            return absolute
+    return ""
+
+
+def _http(url: str) -> str:
+    return url if url.startswith(("http://", "https://")) else ""
+
+
+def _blocks(node: HtmlElement) -> list[Block]:
+    """The text blocks of trafilatura's output in order, with their tag and link density.
+
+    A table row of short cells is one block ("a | b"); a layout table's cells, which
+    hold paragraphs of their own, are walked like any other container.
+    """
+    out: list[Block] = []
+    pieces: list[tuple[str, bool]] = []  # (text, inside a link)
+
+    def flush(tag: str) -> None:
+        text = _plain("".join(t for t, _ in pieces))
+        if text:
+            linked = sum(len("".join(t.split())) for t, link in pieces if link)
+            density = round(linked / max(1, len("".join(text.split()))), 3)
+            out.append(Block(text, tag=tag, link_density=min(1.0, density)))
+        pieces.clear()
+
+    def walk(element: HtmlElement) -> None:
+        tag = _html_tag(element)
+        if element.tag == "row" and _is_data_row(element):
+            flush(tag)
+            cells = (_plain("".join(t for t, _ in _inline(c))) for c in element)
+            out.append(Block(" | ".join(c for c in cells if c), tag="tr"))
+            return
+        pieces.append((element.text or "", False))
+        for child in element:
+            if child.tag in BLOCK_TAGS:
+                flush(tag)
+                walk(child)
+                flush(tag)
+            elif child.tag != "graphic":
+                pieces.extend(_inline(child))
+            pieces.append((child.tail or "", False))
+        flush(tag)
+
+    walk(node)
+    return out
+
+
+def _html_tag(element: HtmlElement) -> str:
+    if element.tag == "head":
+        rend = str(element.get("rend") or "h2")
+        return rend if rend in ("h1", "h2", "h3", "h4", "h5", "h6") else "h2"
+    return TAG_NAMES.get(str(element.tag), "p")
+
+
+def _is_data_row(row: HtmlElement) -> bool:
+    return all(
+        not any(d.tag in BLOCK_TAGS for d in cell.iterdescendants())
+        and len("".join(t for t, _ in _inline(cell)).split()) < 30
+        for cell in row
+    )
+
+
+def _inline(element: HtmlElement, linked: bool = False) -> list[tuple[str, bool]]:
+    """An inline element's text in pieces, each marked when inside a link."""
+    if element.tag == "lb":
+        return [(" ", linked)]
+    linked = linked or element.tag == "ref"
+    out = [(element.text or "", linked)]
+    for child in element:
+        out += [*_inline(child, linked), (child.tail or "", linked)]
+    return out
+
+
+def _plain(text: str) -> str:
+    return SPACE.sub(" ", text).strip()
+
+
+def _tags(raw: Sequence[str]) -> tuple[str, ...]:
+    split = (t for value in raw for t in TAG_SPLIT.split(value))
+    return tuple(dict.fromkeys(t for t in (_plain(s) for s in split) if t))
+
+
+def _date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -1,0 +1,1 @@
+"""The public web app: sign-up and confirmation, unsubscribe, preferences, provider webhooks."""

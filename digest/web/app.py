@@ -1,0 +1,142 @@
+"""The web app: one Starlette application over the store, built by :func:`create_app`.
+
+Every response carries headers that keep the pages private and inert: no caching
+(links carry tokens), no referrer (ditto), no framing (a framed unsubscribe button
+could be clicked by a trick), no script, no indexing. No cookie is ever set.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from digest.config import Config
+from digest.deliver.backend import Backend
+from digest.deliver.backends import make_backend
+from digest.deliver.send import signer
+from digest.errors import ConfigError
+from digest.store.database import Store
+from digest.web import preferences, subscribe, unsubscribe, webhooks
+from digest.web.pages import Pages
+from digest.web.ratelimit import RateLimiter
+from digest.web.state import Clock, Web, utcnow
+from subscribers.consent import ConsentTokens
+
+KEY_ENV = "SENDGRID_WEBHOOK_PUBLIC_KEY"
+HEADERS = [
+    (b"cache-control", b"no-store"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"x-robots-tag", b"noindex"),
+    (
+        b"content-security-policy",
+        b"default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+        b"frame-ancestors 'none'; base-uri 'none'",
+    ),
+]
+
+
+class PrivateHeaders:
+    """Pure ASGI middleware adding :data:`HEADERS` to every HTTP response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *HEADERS]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def check_settings(config: Config) -> None:
+    web = config.web
+    where = f"{config.path} [web]"
+    if not 0 < web.port < 65536:
+        raise ConfigError(f"{where} port: {web.port} is not a port number (1-65535)")
+    for key in ("ip_limit", "address_limit"):
+        if getattr(web, key) < 1:
+            raise ConfigError(f"{where} {key}: must be at least 1")
+    for key in ("rate_window", "confirm_max_age", "webhook_replay_window"):
+        if getattr(web, key) <= 0:
+            raise ConfigError(f"{where} {key}: must be more than 0 seconds")
+    if not web.frequencies:
+        raise ConfigError(f'{where} frequencies: offer at least one, e.g. ["weekly"]')
+
+
+def build_state(
+    config: Config,
+    store: Store,
+    *,
+    clock: Clock = utcnow,
+    webhook_key: str | None = None,
+    backend: Callable[[], Backend] | None = None,
+) -> Web:
+    check_settings(config)
+    general = config.general
+    user = config.resolve(general.templates_dir) if general.templates_dir else None
+    site = {"sender_name": config.sender.name, "postal_address": config.sender.postal_address}
+    secret = os.environ.get("DIGEST_SECRET_KEY") or store.secret("signing-key")
+    key_text = os.environ.get(KEY_ENV, "") if webhook_key is None else webhook_key
+    window = config.web.rate_window
+    return Web(
+        config=config,
+        store=store,
+        pages=Pages(user, site),
+        links=signer(store),
+        consent=ConsentTokens(secret, config.web.confirm_max_age, lambda: clock().timestamp()),
+        by_ip=RateLimiter(config.web.ip_limit, window),
+        by_address=RateLimiter(config.web.address_limit, window),
+        webhook_key=webhooks.load_key(key_text) if key_text.strip() else None,
+        make_backend=backend or (lambda: make_backend(config)),
+        clock=clock,
+    )
+
+
+def create_app(
+    config: Config,
+    store: Store,
+    *,
+    clock: Clock = utcnow,
+    webhook_key: str | None = None,
+    backend: Callable[[], Backend] | None = None,
+) -> Starlette:
+    """The app. ``webhook_key`` None reads SENDGRID_WEBHOOK_PUBLIC_KEY from the environment."""
+    web = build_state(config, store, clock=clock, webhook_key=webhook_key, backend=backend)
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        if status == 404:
+            return web.pages.message("Not found", "There is no page at this address.", 404)
+        if status == 405:
+            return web.pages.message("Not allowed", "This page does not take that request.", 405)
+        return web.pages.message("Error", "The request could not be handled.", status)
+
+    async def health(request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    routes = [
+        Route("/healthz", health, methods=["GET"]),
+        *subscribe.routes(web),
+        *unsubscribe.routes(web),
+        *preferences.routes(web),
+        *webhooks.routes(web),
+    ]
+    app = Starlette(routes=routes, exception_handlers={HTTPException: not_found})
+    app.state.web = web
+    app.add_middleware(PrivateHeaders)
+    return app

@@ -1,0 +1,101 @@
+"""The confirmation email of a double opt-in, sent through the configured backend.
+
+It is rendered for its one recipient from ``email/confirm.txt.j2`` and
+``email/confirm.html.j2`` (the user's templates folder first) and handed to the same
+backends as the digests, so the outbox, SMTP and SendGrid all carry it. Each message
+gets its own number, so a second confirmation to the same address is a second file in
+the outbox rather than a skipped one.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import jinja2
+
+from digest.deliver.message import Outgoing, Recipient
+from digest.errors import DigestError, RenderError
+from digest.render.email import Rendered, one_line
+from digest.render.templates import environment, select
+from digest.web.state import Web
+
+log = logging.getLogger("digest.web")
+STREAM = "confirmations"  # the outbox folder and SendGrid category of these messages
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    subscriber_id: int
+    email: str
+    name: str
+    lists: tuple[str, ...]  # labels of the lists asked for
+
+
+def render_confirmation(web: Web, mail: Confirmation) -> Rendered:
+    general = web.config.general
+    user = web.config.resolve(general.templates_dir) if general.templates_dir else None
+    hours = max(1, round(web.config.web.confirm_max_age / 3600))
+    token = web.consent.token(mail.subscriber_id, mail.email)
+    context = {
+        "name": one_line(mail.name, 100),
+        "lists": list(mail.lists),
+        "confirm_url": f"{web.base_url}/confirm/{token}",
+        "hours": hours,
+        "sender_name": web.config.sender.name,
+        "postal_address": web.config.sender.postal_address,
+    }
+    subject = one_line(f"Confirm your subscription to {web.config.sender.name}")
+    try:
+        text = select(environment(user, html=False), ["email/confirm.txt.j2"]).render(context)
+        html = select(environment(user, html=True), ["email/confirm.html.j2"]).render(context)
+    except jinja2.TemplateError as e:
+        raise RenderError(f"confirmation template error: {e}") from e
+    return Rendered(subject, "One click to start receiving the digest.", html, text, ())
+
+
+def recipient_for(web: Web, mail: Confirmation) -> Recipient:
+    token = web.links.token(mail.subscriber_id, "")  # "" is every list: leave everything
+    mailbox = web.config.sender.unsubscribe_mailto or (
+        "unsubscribe@" + web.config.sender.email.rpartition("@")[2]
+    )
+    return Recipient(
+        delivery_id=time.time_ns() // 1000,  # unique per message: a file name, a Message-ID
+        email=mail.email,
+        name=mail.name,
+        unsubscribe_url=f"{web.base_url}/unsubscribe/{token}",
+        preferences_url=f"{web.base_url}/preferences/{token}",
+        unsubscribe_mailto=f"mailto:{mailbox}?subject={quote('unsubscribe ' + token)}",
+    )
+
+
+def send_confirmation(web: Web, mail: Confirmation) -> bool:
+    """Send one confirmation; a failure is logged in one line (the sign-up stays pending)."""
+    sender = web.config.sender
+    domain = sender.email.rpartition("@")[2]
+    try:
+        outgoing = Outgoing(
+            edition_id=0,
+            segment=STREAM,
+            rendered=render_confirmation(web, mail),
+            from_name=sender.name,
+            from_email=sender.email,
+            reply_to=sender.reply_to,
+            list_id=f"<{STREAM}.{domain}>",
+        )
+        backend = web.make_backend()
+        try:
+            outcome = backend.send_batch(outgoing, [recipient_for(web, mail)], 0)
+        finally:
+            backend.close()
+    except DigestError as e:
+        log.error("confirmation for subscriber %s not sent: %s", mail.subscriber_id, e)
+        return False
+    if outcome.failed:
+        reasons: Sequence[str] = list(outcome.failed.values())
+        log.error("confirmation for subscriber %s refused: %s", mail.subscriber_id, reasons[0])
+        return False
+    return True

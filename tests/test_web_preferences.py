@@ -1,0 +1,127 @@
+"""The preferences page: tags, frequency, lists and pause, saved without JavaScript."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from webtools import Site, add_subscriber, open_site
+
+from digest.store.database import Store
+from subscribers.audience import audience
+from subscribers.models import Membership, Status, Subscriber
+
+
+@pytest.fixture
+def site(newsroom: Path, store: Store) -> Iterator[Site]:
+    with open_site(newsroom, store) as opened:
+        yield opened
+
+
+def url(site: Site, subscriber_id: int) -> str:
+    return f"/preferences/{site.web.links.token(subscriber_id, 'tech-weekly')}"
+
+
+def load(site: Site, subscriber_id: int) -> Subscriber:
+    with site.store.session() as session:
+        return session.get_one(Subscriber, subscriber_id)
+
+
+def test_the_page_is_a_plain_labelled_form(site: Site) -> None:
+    who = add_subscriber(
+        site.store,
+        "ida@example.org",
+        ("tech-weekly",),
+        followed_tags=["ai", "gardening"],
+        attributes={"frequency": "weekly"},
+    )
+    response = site.client.get(url(site, who))
+    assert response.status_code == 200
+    soup = site.soup(response)
+    assert soup.find("script") is None
+    legends = [legend.get_text(strip=True) for legend in soup.find_all("legend")]
+    assert legends == ["Digests", "Topics you follow", "How often", "Pause"]
+    for field in soup.find_all("input"):
+        if field.get("type") != "hidden":
+            assert soup.find("label", attrs={"for": field["id"]}) is not None, field
+    checked = {(i["name"], i["value"]) for i in soup.find_all("input", checked=True)}
+    assert checked == {
+        ("lists", "tech-weekly"),
+        ("tags", "ai"),
+        ("tags", "gardening"),
+        ("frequency", "weekly"),
+    }
+    tags = {i["value"] for i in soup.find_all("input", attrs={"name": "tags"})}
+    assert {"politics", "security", "gardening"} <= tags  # the segments' tags and their own
+    forms = soup.find_all("form")
+    assert forms[1]["action"].startswith("../unsubscribe/")
+    assert forms[1].button.get_text(strip=True) == "Unsubscribe from everything"
+
+
+def test_saving_changes_tags_frequency_and_lists(site: Site) -> None:
+    who = add_subscriber(site.store, "jo@example.org", ("tech-weekly",), followed_tags=["ai"])
+    with site.store.session() as session:  # a list the page does not offer is kept
+        session.add(Membership(subscriber_id=who, list_name="staff"))
+    response = site.client.post(
+        url(site, who),
+        data={
+            "lists": ["politics-daily", "everything-weekly"],
+            "tags": ["security"],
+            "more_tags": "U.S. Politics, Climate",
+            "frequency": "monthly",
+        },
+    )
+    assert response.status_code == 200
+    assert site.soup(response).find(attrs={"role": "status"}).get_text(strip=True) == (
+        "Your preferences are saved."
+    )
+    saved = load(site, who)
+    assert saved.followed_tags == ["security", "us-politics", "climate"]
+    assert saved.attributes["frequency"] == "monthly"
+    assert saved.list_names == {"politics-daily", "everything-weekly", "staff"}
+    assert saved.status == Status.active
+
+
+def test_pause_stops_every_segment_and_resume_restarts(site: Site) -> None:
+    who = add_subscriber(site.store, "kim@example.org", ("tech-weekly",))
+    site.client.post(url(site, who), data={"lists": ["tech-weekly"], "paused": "yes"})
+    paused = load(site, who)
+    assert paused.status == Status.pending and paused.confirmed_at is not None
+    with site.store.session() as session:
+        assert audience(session, ["tech-weekly"], {}) == []
+    page = site.soup(site.client.get(url(site, who)))
+    assert page.find("input", attrs={"name": "paused"}).has_attr("checked")
+
+    site.client.post(url(site, who), data={"lists": ["tech-weekly"]})
+    assert load(site, who).status == Status.active
+    with site.store.session() as session:
+        assert [s.id for s in audience(session, ["tech-weekly"], {})] == [who]
+
+
+def test_bad_values_are_refused_and_nothing_changes(site: Site) -> None:
+    who = add_subscriber(site.store, "lee@example.org", ("tech-weekly",), followed_tags=["ai"])
+    response = site.client.post(url(site, who), data={"frequency": "hourly", "tags": ["x"]})
+    assert response.status_code == 400
+    alert = site.soup(response).find(attrs={"role": "alert"})
+    assert alert is not None and "choose a frequency among daily, weekly, monthly" in alert.text
+    assert load(site, who).followed_tags == ["ai"]
+    token = site.web.links.token(who, "tech-weekly")
+    for bad in (token[:-2], "nope", token.replace(".", "x", 1)):
+        assert site.client.get(f"/preferences/{bad}").status_code == 400
+        forged = site.client.post(f"/preferences/{bad}", data={"frequency": "daily"})
+        assert forged.status_code == 400
+    assert "frequency" not in load(site, who).attributes
+
+
+def test_suppressed_and_unconfirmed_subscribers_get_no_form(site: Site) -> None:
+    gone = add_subscriber(site.store, "mo@example.org", status=Status.unsubscribed)
+    waiting = add_subscriber(site.store, "ned@example.org", status=Status.pending)
+    with site.store.session() as session:
+        session.get_one(Subscriber, waiting).confirmed_at = None
+    for who, heading in ((gone, "Not subscribed"), (waiting, "Please confirm first")):
+        response = site.client.post(url(site, who), data={"paused": ""})
+        soup = site.soup(response)
+        assert soup.h1.get_text(strip=True) == heading and soup.find("form") is None
+    assert load(site, gone).status == Status.unsubscribed
+    assert load(site, waiting).status == Status.pending
