@@ -12,6 +12,7 @@ import click
 
 from digest import __version__
 from digest.audience_commands import subscribers_group
+from digest.compose import preview
 from digest.compose.commands import summarise
 from digest.config import Config, load_config
 from digest.deliver import commands as deliver_commands
@@ -73,6 +74,9 @@ cli.add_command(deliver_commands.status)
 cli.add_command(deliver_commands.resume)
 cli.add_command(web_command.serve)
 cli.add_command(summarise)
+cli.add_command(preview.preview)
+cli.add_command(preview.pin)
+cli.add_command(preview.exclude)
 cli.add_command(subscribers_group)
 
 

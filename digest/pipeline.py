@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from digest.compose.choices import consume
 from digest.compose.edition import Draft, compose
 from digest.config import Config
 from digest.deliver import ledger
@@ -96,6 +97,11 @@ def run_segment(
             else "the start"
         )
         return SegmentReport(segment.name, note=f"no new articles since {since}")
+    if len(draft.items) < segment.min_items:  # nothing recorded: they stay new for next time
+        return SegmentReport(
+            segment.name,
+            note=f"only {len(draft.items)} new items; waiting for {segment.min_items}",
+        )
     identity = Identity(config.sender.name, config.sender.postal_address, config.zone)
     user_templates = (
         config.resolve(config.general.templates_dir) if config.general.templates_dir else None
@@ -169,6 +175,8 @@ def _record(
                 )
                 for position, item in enumerate(rendered.items, start=1)
             )
+            used = [item.article_id for item in draft.items]
+            consume(session, segment.name, used + [d.article_id for d in draft.dropped])
             ledger.record_recipients(
                 session, edition.id, segment.lists, segment.where, config.general.batch_size
             )

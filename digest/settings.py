@@ -215,6 +215,19 @@ class SegmentSettings:
     max_items: int = setting(10, "Most items in one edition.")
     lookback_days: float = setting(7.0, "Only articles published within this many days.")
     summary_words: int = setting(60, "Word budget of each item's summary.")
+    half_life_hours: float = setting(
+        24.0,
+        "Ranking: an article's recency counts half after this many hours, a quarter after two.",
+    )
+    max_per_source: int = setting(0, "Most items from one source in an edition; 0 means no cap.")
+    diversity: float = setting(
+        0.3,
+        "Ranking trade-off, 0 to 1: 0 ranks by score alone; higher passes over items whose tags "
+        "overlap those already picked (maximal marginal relevance).",
+    )
+    min_items: int = setting(
+        1, "Send only with at least this many new items; fewer wait for the next run."
+    )
     schedule: str = setting("0 7 * * *", "Cron expression (5 fields) for `digest schedule`.")
     subject: str = setting(
         "{title}: {top_headline}", "Subject line; {title}, {top_headline}, {count}, {date} fill in."

@@ -37,7 +37,9 @@ def test_tags_included_and_excluded(store: Store) -> None:
 
 def test_ranking_prefers_recent_and_better_matched(store: Store) -> None:
     loaded(store)
-    segment = SegmentSettings(name="s", include_tags=("politics", "russia"), max_items=50)
+    segment = SegmentSettings(
+        name="s", include_tags=("politics", "russia"), max_items=50, diversity=0
+    )
     with store.session() as session:
         items = compose(session, segment, NOW).items
     assert [i.score for i in items] == sorted((i.score for i in items), reverse=True)

@@ -54,9 +54,14 @@ def people(count: int) -> list[str]:
 
 
 def write_newsroom(
-    folder: Path, readers: Sequence[str], *, database_url: str = "", **tables: str
+    folder: Path,
+    readers: Sequence[str],
+    *,
+    database_url: str = "",
+    digest: str = "",
+    sendgrid: str = "",
 ) -> Path:
-    """Feed, subscribers and config in ``folder``; ``tables`` adds lines to a table by name."""
+    """Feed, subscribers and config in ``folder``; ``digest`` and ``sendgrid`` add settings."""
     folder.mkdir(parents=True, exist_ok=True)
     items = "".join(
         f"""<item><title>Council vote number {n}</title>
@@ -73,14 +78,13 @@ would shape the budget for years.</description></item>"""
     )
     rows = "".join(f"{address},Reader {i},{SEGMENT}\n" for i, address in enumerate(readers))
     (folder / "subscribers.csv").write_text("email,name,lists\n" + rows, encoding="utf-8")
-    extra = {"digest": "", "sendgrid": "", **tables}
     config = folder / "digest.toml"
     config.write_text(
         f"""
 [digest]
 database_url = {json.dumps(database_url)}
 timezone = "Europe/Helsinki"
-{extra.pop("digest")}
+{digest}
 
 [sender]
 name = "City Desk"
@@ -89,7 +93,7 @@ postal_address = "1 Harbour Street, 00100 Helsinki, Finland"
 base_url = "https://desk.example/digest"
 
 [sendgrid]
-{extra.pop("sendgrid")}
+{sendgrid}
 
 [audience]
 subscribers_file = "subscribers.csv"
@@ -100,8 +104,7 @@ path = "feed.xml"
 [segments.{SEGMENT}]
 lists = ["{SEGMENT}"]
 lookback_days = 36500
-"""
-        + "".join(f"\n[{name}]\n{body}\n" for name, body in extra.items()),
+""",
         encoding="utf-8",
     )
     return config
@@ -349,7 +352,7 @@ def env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(name, value)
 
 
-def digest(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
     try:
         main(list(argv))
         code = 0
@@ -383,8 +386,8 @@ def test_a_fifth_of_requests_failing_still_reaches_everyone_exactly_once(
     plan = FaultPlan(rate=0.2, kinds=("429", "500", "503", "timeout"), seed=11, slow_seconds=0.5)
     with SendGridStandIn(faults=plan) as standin:
         monkeypatch.setenv("SENDGRID_API_HOST", standin.url)
-        code, output = digest(capsys, *send_argv(config, "sendgrid"))
-        code_status, report_line = digest(capsys, "status", "--json", "--config", str(config))
+        code, output = cli(capsys, *send_argv(config, "sendgrid"))
+        code_status, report_line = cli(capsys, "status", "--json", "--config", str(config))
 
     assert code == 0, output
     assert Counter(address for address, _ in received(standin)) == Counter(readers)  # once each
@@ -416,14 +419,15 @@ def test_answers_slower_than_the_timeout_repeat_only_batches_flagged_in_doubt(
     plan = FaultPlan(rate=0.25, kinds=("slow",), seed=2, slow_seconds=0.5)
     with SendGridStandIn(faults=plan) as standin:
         monkeypatch.setenv("SENDGRID_API_HOST", standin.url)
-        code, output = digest(capsys, *send_argv(config, "sendgrid"))
-        _, report_line = digest(capsys, "status", "--json", "--config", str(config))
+        code, output = cli(capsys, *send_argv(config, "sendgrid"))
+        _, report_line = cli(capsys, "status", "--json", "--config", str(config))
 
     assert code == 0, output
     report = json.loads(report_line)
     copies = assert_once_unless_in_doubt(standin, readers, report)
-    assert max(copies.values()) > 1  # the provider took some batches twice...
-    assert report["in_doubt"] >= sum(n - 1 for n in copies.values())  # ...all of them flagged
+    twice = {batch for address, batch in received(standin) if copies[address] > 1}
+    assert twice  # the provider took some batches more than once, and each is flagged:
+    assert twice <= {b["number"] for b in report["doubtful_batches"]}
 
 
 # --- two senders at once ---
@@ -468,8 +472,13 @@ def test_two_senders_started_together_make_one_edition_sent_once(
     assert edition.status == EditionStatus.sent
     assert (report["sent"], report["pending"], report["in_doubt"]) == (60, 0, 0)
     assert sum(written(out) for out in outputs) == 60, outputs  # between them, once each
-    # One made the edition; the other found it made, or unfinished and helped send it.
-    others = ("another run made this edition just now", "resumed an unfinished edition")
+    # One made the edition; the other found it made (while composing, or before), or
+    # found it unfinished and helped send it.
+    others = (
+        "another run made this edition just now",
+        "no new articles since",
+        "resumed an unfinished edition",
+    )
     assert sum(any(note in out for note in others) for out in outputs) == 1, outputs
 
 
@@ -490,25 +499,6 @@ def test_a_second_sender_joins_an_edition_being_sent_and_nobody_gets_two(
     assert "resumed an unfinished edition" in second, second
     assert written(first) > 0 and written(second) > 0, (first, second)  # they shared the work
     assert written(first) + written(second) == 120
-
-
-def test_the_timeout_fault_holds_the_request_then_drops_it_unaccepted() -> None:
-    from sendgrid import SendGridAPIClient
-    from sendgrid.helpers.mail import Mail
-
-    plan = FaultPlan(slow_seconds=0.6)
-    with SendGridStandIn(faults=plan) as standin:
-        client = SendGridAPIClient("SG.test-key", host=standin.url)
-        client.client.timeout = 0.2
-        mail = Mail("digest@desk.example", "ada@readers.example", "Hello", "Hello Ada")
-        standin.fail_next(1, "timeout")
-        began = time.monotonic()
-        with pytest.raises(OSError):  # TimeoutError or URLError: the client gave up
-            client.send(mail)
-        assert time.monotonic() - began < 0.5
-        assert (standin.request_count, standin.accepted_count, standin.rejected) == (1, 0, [])
-        assert client.send(mail).status_code == 202
-        assert standin.recipients() == ["ada@readers.example"]
 
 
 HOSTILE = [
@@ -532,7 +522,7 @@ def test_hostile_names_reach_sendgrid_as_valid_json_with_their_values(
     config.write_text(config.read_text().replace('subscribers_file = "subscribers.csv"', ""))
     with SendGridStandIn() as standin:  # validates every body against SendGrid's schema
         monkeypatch.setenv("SENDGRID_API_HOST", standin.url)
-        code, output = digest(capsys, *send_argv(config, "sendgrid"))
+        code, output = cli(capsys, *send_argv(config, "sendgrid"))
 
     assert code == 0, output
     assert standin.rejected == []

@@ -6,6 +6,7 @@ the ledger is under test; delivery goes to a recording backend (a fake at the ed
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from digest.config import load_config
 from digest.deliver import ledger
 from digest.deliver.backend import BatchOutcome
 from digest.deliver.message import Outgoing, Recipient
+from digest.deliver.progress import Progress
 from digest.deliver.send import deliver_edition
 from digest.store.database import Store
 from digest.store.models import (
@@ -410,3 +412,33 @@ def test_a_partial_outcome_keeps_the_rest_pending_and_the_batch_open(store: Stor
     assert state[second] == (DeliveryStatus.sent, "m2")
     assert state[third] == (DeliveryStatus.failed, "550 no such user")
     assert batches(store, edition_id)[0].status == BatchStatus.sent
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("terminal", [True, False], ids=["terminal", "pipe"])
+def test_a_progress_bar_is_drawn_on_a_terminal_only(
+    store: Store,
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    terminal: bool,
+) -> None:
+    monkeypatch.setenv("DIGEST_SECRET_KEY", "test-signing-key")
+    add_subscribers(store, 30)
+    edition_id = make_edition(store)
+    record(store, edition_id, 10)
+    config = load_config(write_config(tmp_path, database_url))
+    backend = RecordingBackend()
+    stream = Terminal() if terminal else io.StringIO()
+
+    deliver_edition(store, config, lambda: backend, edition_id, progress=Progress("news", stream))
+
+    assert len(backend.sent) == 30
+    if terminal:
+        assert "news" in stream.getvalue() and "30/30" in stream.getvalue()
+    else:
+        assert stream.getvalue() == ""

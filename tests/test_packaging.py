@@ -21,5 +21,6 @@ def test_wheel_carries_templates_and_migrations(tmp_path: Path) -> None:
     assert "digest/store/migrations/versions/0003_send_ledger_batches.py" in names
     assert "digest/store/migrations/versions/0004_audience_web.py" in names
     assert "digest/store/migrations/versions/0005_article_signatures.py" in names
+    assert "digest/store/migrations/versions/0006_editor_choices.py" in names
     assert any(n.startswith("subscribers/") for n in names)
     assert not any(n.startswith(("tests/", "examples/")) for n in names)

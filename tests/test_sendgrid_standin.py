@@ -241,6 +241,30 @@ def test_a_dropped_connection_raises_and_records_nothing(standin: SendGridStandI
     assert client(standin).send(newsletter("ada@example.com")).status_code == 202
 
 
+def test_a_timeout_holds_the_request_past_the_client_then_drops_it_unaccepted() -> None:
+    with SendGridStandIn(faults=FaultPlan(slow_seconds=0.6)) as standin:
+        standin.fail_next(1, "timeout")
+        began = time.monotonic()
+        with pytest.raises((TimeoutError, URLError)):
+            client(standin, timeout=0.2).send(newsletter("ada@example.com"))
+        assert time.monotonic() - began < 0.5  # the client gave up; the stand-in held on
+        assert (standin.request_count, standin.accepted_count, standin.rejected) == (1, 0, [])
+        assert client(standin).send(newsletter("ada@example.com")).status_code == 202
+        assert standin.recipients() == ["ada@example.com"]
+
+
+def test_latency_delays_each_answer_after_the_mail_was_taken() -> None:
+    with SendGridStandIn(latency=(0.2, 0.3)) as standin:
+        began = time.monotonic()
+        assert client(standin).send(newsletter("ada@example.com")).status_code == 202
+        assert 0.2 <= time.monotonic() - began < 2.0
+        with pytest.raises((TimeoutError, URLError)):  # stopped in the pause: yet it was taken
+            client(standin, timeout=0.1).send(newsletter("grace@example.com"))
+        assert standin.recipients() == ["ada@example.com", "grace@example.com"]
+    with pytest.raises(ValueError, match="latency"):
+        SendGridStandIn(latency=(0.3, 0.2))
+
+
 def test_random_faults_repeat_for_the_same_seed() -> None:
     def outcomes() -> list[int]:
         plan = FaultPlan(rate=0.5, kinds=("500", "503"), seed=7)

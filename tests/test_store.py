@@ -11,6 +11,7 @@ EXPECTED = {
     "alembic_version",
     "app_secrets",
     "article_engagement",
+    "editor_choices",
     "webhook_events",
     "article_signatures",
     "batches",

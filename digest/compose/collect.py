@@ -7,7 +7,7 @@ chosen stories for the "also covered by" links.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import Exists, Select, func, select
@@ -45,6 +45,20 @@ def candidates(session: Session, segment: SegmentSettings, now: datetime) -> lis
     if segment.include_tags:
         query = query.where(_tagged(segment.include_tags))
     return list(session.scalars(_excluding(query, segment).order_by(*ORDER)))
+
+
+def pinned_extra(session: Session, segment: str, ids: Collection[int]) -> list[Article]:
+    """Pinned articles that are not candidates (seen before the last edition, say), unless
+    one of the segment's editions already carried them."""
+    if not ids:
+        return []
+    carried = (
+        select(EditionItem.article_id)
+        .join(Edition, Edition.id == EditionItem.edition_id)
+        .where(Edition.segment == segment)
+    )
+    query = select(Article).where(Article.id.in_(sorted(ids)), Article.id.not_in(carried))
+    return list(session.scalars(query.order_by(*ORDER)))
 
 
 def siblings(

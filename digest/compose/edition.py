@@ -1,23 +1,29 @@
 """Compose the next edition of a segment: what goes in, in what order, with what summary.
 
-One item per story: of the candidates that report one story (one cluster), the
-highest-ranked stands for it — on a tie, the one from the source with the larger
-``weight``, then the earliest published — and the story's other reports become the
-item's "also covered by" links, one per outlet.
+Candidates are ranked (:mod:`digest.compose.rank`), then one item per story: of the
+candidates that report one story (one cluster), the highest-ranked stands for it — on a
+tie, the one from the source with the larger ``weight``, then the earliest published —
+and the story's other reports become the item's "also covered by" links, one per outlet.
+:mod:`digest.compose.choose` then picks the items (pins, per-source caps, topic
+diversity); every candidate left out is in :attr:`Draft.dropped` with its reason.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from digest.compose.collect import candidates, last_cutoff, siblings
+from digest.compose.choices import choices
+from digest.compose.choose import Dropped, choose, drop, outlet
+from digest.compose.collect import candidates, last_cutoff, pinned_extra, siblings
 from digest.compose.rank import Ranker, RecencyTagRanker, Scored
 from digest.compose.summarise import Summariser, default_summariser
+from digest.compose.summary_cache import summary
 from digest.settings import SegmentSettings
+from digest.store.engagement import engagement
 from digest.store.models import Article
 
 
@@ -45,6 +51,7 @@ class Draft:
     items: tuple[DraftItem, ...]
     since: datetime | None
     composed_at: datetime
+    dropped: tuple[Dropped, ...] = ()  # every other candidate, with the reason it was left
 
 
 def compose(
@@ -55,33 +62,57 @@ def compose(
     ranker: Ranker | None = None,
     summariser: Summariser | None = None,
     source_weights: Mapping[str, float] | None = None,
+    pinned: Collection[int] = (),
+    excluded: Collection[int] = (),
 ) -> Draft:
-    """``source_weights`` (source name → ``[sources.NAME] weight``) break ranking ties."""
-    ranker = ranker or RecencyTagRanker()
+    """``source_weights`` (source name → ``[sources.NAME] weight``) scale the score and
+    break ties between reports of one story; ``pinned`` articles lead the edition and
+    ``excluded`` ones are left out (the editor's choices)."""
+    chosen_by_editor = choices(session, segment.name)
+    pinned = set(pinned) | chosen_by_editor.pinned
+    excluded = set(excluded) | chosen_by_editor.excluded
+    found = candidates(session, segment, now)
+    found += pinned_extra(session, segment.name, pinned - {a.id for a in found})
+    weights = source_weights or {}
+    if ranker is None:
+        rates = engagement(session, [a.id for a in found])
+        ranker = RecencyTagRanker(weights, {a: e.click_rate for a, e in rates.items()})
+    cached = summariser is None  # the default's summaries are kept per article and text
     summariser = summariser or default_summariser()
-    ranked = ranker.rank(candidates(session, segment, now), segment, now)
-    stories = one_per_story(ranked, source_weights or {})[: segment.max_items]
-    others = siblings(session, [best.article for best, _ in stories], segment, now)
+    ranked = ranker.rank(found, segment, now)
+    dropped = [drop(s, "excluded by the editor") for s in ranked if s.article.id in excluded]
+    ranked = [s for s in ranked if s.article.id not in excluded]
+    stories = one_per_story(ranked, weights)
+    best_of = {_story(best.article): best.article for best, _ in stories}
+    for scored in ranked:
+        first = best_of[_story(scored.article)]
+        if first is not scored.article:
+            dropped.append(drop(scored, f"same story as #{first.id} {first.title!r}"))
+    picks, below = choose([best for best, _ in stories], segment, pinned)
+    dropped.extend(below)
+    rest_of = {best.article.id: rest for best, rest in stories}
+    chosen = [pick.scored.article for pick in picks]
+    others = siblings(session, chosen, segment, now)
     items = tuple(
         DraftItem(
-            article_id=best.article.id,
-            title=best.article.title,
-            url=best.article.url,
-            source=outlet(best.article),
-            author=best.article.author,
-            published=best.article.published_at,
-            tags=tuple(best.article.tag_names),
-            summary=summariser.summarise(
-                best.article.title, best.article.text, segment.summary_words
-            ),
-            score=best.score,
-            parts=best.parts,
-            reason=best.reason,
-            also=also_covered(best.article, [*rest, *others.get(_story(best.article), [])]),
+            article_id=article.id,
+            title=article.title,
+            url=article.url,
+            source=outlet(article),
+            author=article.author,
+            published=article.published_at,
+            tags=tuple(article.tag_names),
+            summary=summary(summariser, article, segment.summary_words)
+            if cached
+            else summariser.summarise(article.title, article.text, segment.summary_words),
+            score=pick.scored.score,
+            parts=pick.scored.parts,
+            reason=pick.reason,
+            also=also_covered(article, [*rest_of[article.id], *others.get(_story(article), [])]),
         )
-        for best, rest in stories
+        for pick, article in zip(picks, chosen, strict=True)
     )
-    return Draft(segment, items, last_cutoff(session, segment.name), now)
+    return Draft(segment, items, last_cutoff(session, segment.name), now, tuple(dropped))
 
 
 def one_per_story(
@@ -117,10 +148,6 @@ def also_covered(item: Article, others: Sequence[Article]) -> tuple[tuple[str, s
             seen.add(name)
             links.append((name, other.url))
     return tuple(links)
-
-
-def outlet(article: Article) -> str:
-    return article.source.title or article.source.name
 
 
 def _story(article: Article) -> int:

@@ -7,29 +7,22 @@ accepted by the provider: it is flagged in doubt and resolved by policy.
 
 from __future__ import annotations
 
-import os
-import socket
-import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import String, func, insert, literal, select, type_coerce, update
 from sqlalchemy.orm import Session, aliased
 
 from digest.deliver.backend import BatchOutcome
-
-__all__ = ["BatchOutcome", "Counts"]
+from digest.deliver.stale import HOST, resolve_stale, worker_name
 from digest.store.models import Batch, BatchStatus, Delivery, DeliveryStatus
 from subscribers.audience import conditions
 from subscribers.models import Status, Subscriber
 
-HOST = socket.gethostname()
+__all__ = ["HOST", "BatchOutcome", "Counts", "resolve_stale", "worker_name"]
+
 ACTIVE = Status.active.name  # as stored: SQLAlchemy keeps an Enum's name
-
-
-def worker_name() -> str:
-    return f"{HOST}:{os.getpid()}:{threading.get_ident()}"
 
 
 @dataclass(frozen=True)
@@ -261,67 +254,6 @@ def release(
     session.execute(
         update(Batch).where(Batch.edition_id == edition_id, Batch.number == number).values(values)
     )
-
-
-def _alive(worker: str, lease: timedelta, claimed_at: datetime | None, now: datetime) -> bool:
-    host, _, rest = worker.partition(":")
-    pid = rest.partition(":")[0]
-    if host == HOST and pid.isdigit():
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
-    return claimed_at is not None and now - claimed_at < lease
-
-
-def resolve_stale(
-    session: Session,
-    edition_id: int,
-    now: datetime,
-    *,
-    policy: str,
-    idempotent: bool,
-    lease: timedelta,
-) -> int:
-    """Batches left ``sending`` by a dead worker: back to pending, or in doubt.
-
-    For an idempotent backend (the outbox) a retry cannot duplicate, so the batch is
-    simply pending again. Otherwise it is flagged in doubt and, by ``policy``, resent
-    ("resend", the default: a duplicate beats a miss) or taken as sent ("skip").
-    Returns how many batches were in doubt.
-    """
-    stale = [
-        b
-        for b in session.scalars(
-            select(Batch).where(Batch.edition_id == edition_id, Batch.status == BatchStatus.sending)
-        )
-        if not _alive(b.claimed_by, lease, b.claimed_at, now)
-    ]
-    doubtful = 0
-    for batch in stale:
-        batch.claimed_by = ""
-        if idempotent:
-            batch.status = BatchStatus.pending
-            continue
-        doubtful += 1
-        batch.in_doubt = True
-        if policy == "skip":
-            batch.status, batch.doubt_resolution, batch.sent_at = BatchStatus.sent, "skipped", now
-            session.execute(
-                update(Delivery)
-                .where(
-                    Delivery.edition_id == edition_id,
-                    Delivery.batch == batch.number,
-                    Delivery.status == DeliveryStatus.pending,
-                )
-                .values(status=DeliveryStatus.sent, message_id="in doubt", sent_at=now)
-            )
-        else:
-            batch.status, batch.doubt_resolution = BatchStatus.pending, "resent"
-    return doubtful
 
 
 def counts(session: Session, edition_id: int) -> Counts:

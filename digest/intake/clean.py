@@ -153,8 +153,9 @@ def is_sentence_like(paragraph: str) -> bool:
 
 
 def _phrase_parts(
-    block: Block, title: str, author: str, wrappers: frozenset[str]
+    block: Block, title: str, author: str, wrappers: frozenset[str], flats: tuple[str, ...]
 ) -> dict[str, float]:
+    """``flats``: the flattened title, author and "by " + author, worked out once."""
     parts: dict[str, float] = {}
     text = block.text
     long = len(text.split()) >= 40  # a plug-like phrase inside long prose counts less
@@ -162,9 +163,9 @@ def _phrase_parts(
         if pattern.search(text):
             parts[f"phrase:{name}"] = min(weight, SUGGESTIVE) if long else weight
     flat = _flat(text)
-    if title and flat == _flat(title):
+    if title and flat == flats[0]:
         parts["title"] = 2.0
-    if author and flat in (_flat(author), _flat("by " + author)):
+    if author and flat in flats[1:]:
         parts["phrase:byline"] = 2.0
     if is_bio(text):
         parts["phrase:bio"] = 1.2 + (0.8 if author and _names_author(text, author) else 0.0)
@@ -186,13 +187,23 @@ def _shape_parts(block: Block) -> dict[str, float]:
         parts["long"] = -0.6 if words >= 40 else -0.3
     ended = bool(SENTENCE_END.search(text))
     parts["punctuation"] = -0.4 if ended else 0.3
-    letters = [c for c in text if c.isalpha()]
-    shouting = len(letters) >= 2 and all(c.isupper() for c in letters)
+    shouting = _shouting(text)
     if shouting or (not ended and is_title_case(text)):
         parts["capitals"] = 0.3
     if block.link_density > 0.3:
         parts["links"] = round(0.9 * min(1.0, (block.link_density - 0.3) / 0.5), 2)
     return parts
+
+
+def _shouting(text: str) -> bool:
+    """Two or more letters, all of them capitals; stops at the first other letter."""
+    letters = 0
+    for c in text:
+        if c.isalpha():
+            if not c.isupper():
+                return False
+            letters += 1
+    return letters >= 2
 
 
 def _flat(text: str) -> str:
@@ -223,7 +234,8 @@ def explain(
 ) -> list[Verdict]:
     """Each block's score, its parts and the reason it is kept or dropped."""
     wrappers = _wrappers(items)
-    found = [_phrase_parts(b, title, author, wrappers) for b in items]
+    flats = (_flat(title), _flat(author), _flat("by " + author))
+    found = [_phrase_parts(b, title, author, wrappers, flats) for b in items]
     shapes = [_shape_parts(b) for b in items]
     anchors = [
         i

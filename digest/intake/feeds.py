@@ -29,7 +29,11 @@ def parse_feed(document: bytes, *, content_type: str = "") -> tuple[str, list[En
             raise FeedParseError(str(e)) from e
         return feed.title, [e for e in (make_entry(**item) for item in feed.items) if e]
     headers = {"content-type": content_type} if content_type else None
-    parsed = feedparser.parse(document, response_headers=headers)
+    # Digest sanitises every entry's HTML itself (``sanitise``), so feedparser's own pass
+    # over each entry's markup is skipped.
+    parsed = feedparser.parse(
+        document, response_headers=headers, sanitize_html=False, resolve_relative_uris=False
+    )
     if not parsed.entries:
         reason = parsed.get("bozo_exception")
         detail = f" ({_first_line(reason)})" if reason else ""

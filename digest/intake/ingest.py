@@ -9,11 +9,13 @@ source's health.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from digest.config import Config
@@ -55,8 +57,13 @@ def ingest_all(
 ) -> list[SourceReport]:
     """Ingest every configured source, in order: one report each, whatever fails.
 
-    A fetcher passed in stays open for the caller; one made here is closed here.
+    A fetcher passed in stays open for the caller; one made here is closed here.  With
+    several sources and megabytes of local feed files, the harvests (fetch, parse and
+    clean: CPU work, independent per source) run in two worker processes, each with its
+    own fetcher; the store is written in this process only, source by source, in order.
     """
+    if fetcher is None and _worth_a_pool(config):
+        return _ingest_pooled(store, config, now)
     shared = fetcher or Fetcher(config.intake)
     reports: list[SourceReport] = []
     try:
@@ -64,9 +71,7 @@ def ingest_all(
             try:
                 reports.append(ingest_source(store, config, source, now, shared))
             except Exception as e:  # a bug or a rejected row in one source spares the rest
-                detail = str(e).splitlines()[0][:300] if str(e) else ""
-                reason = f"unexpected {type(e).__name__}: {detail}; please report this"
-                reports.append(_record_failure(store, config, source.name, reason))
+                reports.append(_record_failure(store, config, source.name, _unexpected(e)))
     finally:
         if fetcher is None:
             shared.close()
@@ -81,20 +86,41 @@ def ingest_source(
     fetcher: Fetcher | None = None,
 ) -> SourceReport:
     fetcher = fetcher or Fetcher(config.intake)
-    configured = settings.url or str(config.resolve(settings.path))
-    with store.session() as session:
-        source = _source_row(session, settings, configured)
-        if source.status != SourceStatus.active:
-            return SourceReport(settings.name, error=_inactive(source))
-        state = SourceState(source.location, source.etag, source.last_modified, source.cursor)
+    state = _state(store, config, settings)
+    if isinstance(state, SourceReport):
+        return state
     context = HarvestContext(fetcher=fetcher, base_dir=config.base_dir, now=now)
     try:
         harvest = KINDS[settings.kind].harvest(settings, state, context)
     except SourceProblem as e:
         return _record_failure(store, config, settings.name, str(e))
+    return _store_harvest(store, config, settings, harvest, now)
+
+
+def _unexpected(error: Exception) -> str:
+    detail = str(error).splitlines()[0][:300] if str(error) else ""
+    return f"unexpected {type(error).__name__}: {detail}; please report this"
+
+
+def _state(store: Store, config: Config, settings: SourceSettings) -> SourceState | SourceReport:
+    """What the store remembers of the source, or the report of a source left alone."""
+    with store.session() as session:
+        source = _source_row(session, settings, _configured(config, settings))
+        if source.status != SourceStatus.active:
+            return SourceReport(settings.name, error=_inactive(source))
+        return SourceState(source.location, source.etag, source.last_modified, source.cursor)
+
+
+def _configured(config: Config, settings: SourceSettings) -> str:
+    return settings.url or str(config.resolve(settings.path))
+
+
+def _store_harvest(
+    store: Store, config: Config, settings: SourceSettings, harvest: Harvest, now: datetime
+) -> SourceReport:
     synonyms = config.intake.tag_synonyms
     with store.session() as session:
-        source = _source_row(session, settings, configured)
+        source = _source_row(session, settings, _configured(config, settings))
         entries = [
             replace(
                 e,
@@ -112,6 +138,58 @@ def ingest_source(
     return SourceReport(
         settings.name, new=len(new), updated=updated, problems=tuple(harvest.problems)
     )
+
+
+POOL_MIN_SOURCES = 4
+POOL_MIN_BYTES = 2_000_000  # of local feed files; below this, starting workers costs more
+
+
+def _worth_a_pool(config: Config) -> bool:
+    if len(config.sources) < POOL_MIN_SOURCES or (os.cpu_count() or 1) < 2:
+        return False
+    paths = [config.resolve(s.path) for s in config.sources if s.path and not s.url]
+    return sum(p.stat().st_size for p in paths if p.is_file()) >= POOL_MIN_BYTES
+
+
+def _harvest_alone(
+    config: Config, settings: SourceSettings, state: SourceState, now: datetime
+) -> Harvest:
+    """One source's harvest in a worker process, with a fetcher of its own."""
+    fetcher = Fetcher(config.intake)
+    try:
+        context = HarvestContext(fetcher=fetcher, base_dir=config.base_dir, now=now)
+        return KINDS[settings.kind].harvest(settings, state, context)
+    finally:
+        fetcher.close()
+
+
+def _ingest_pooled(store: Store, config: Config, now: datetime) -> list[SourceReport]:
+    reports: list[SourceReport] = []
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        pending: list[tuple[SourceSettings, SourceReport | Future[Harvest]]] = []
+        for settings in config.sources:
+            try:
+                state = _state(store, config, settings)
+            except Exception as e:
+                state = _record_failure(store, config, settings.name, _unexpected(e))
+            if isinstance(state, SourceReport):
+                pending.append((settings, state))
+            else:
+                pending.append(
+                    (settings, pool.submit(_harvest_alone, config, settings, state, now))
+                )
+        for settings, waiting in pending:
+            if isinstance(waiting, SourceReport):
+                reports.append(waiting)
+                continue
+            try:
+                harvest = waiting.result()
+                reports.append(_store_harvest(store, config, settings, harvest, now))
+            except SourceProblem as e:
+                reports.append(_record_failure(store, config, settings.name, str(e)))
+            except Exception as e:  # a bug or a rejected row in one source spares the rest
+                reports.append(_record_failure(store, config, settings.name, _unexpected(e)))
+    return reports
 
 
 def _inactive(source: Source) -> str:
@@ -194,6 +272,7 @@ def store_entries(
         )
     )
     new: list[Article] = []
+    new_tags: list[tuple[Article, Sequence[str]]] = []
     updated = 0
     for url, entry in unique.items():
         digest = hashes.get(url, "")
@@ -204,6 +283,7 @@ def store_entries(
             article = Article(source=source, url=url, first_seen_at=now, published_at=now)
             session.add(article)
             new.append(article)
+            new_tags.append((article, entry.tags))
             if digest:
                 copies.add(digest)
         elif (article.title, article.text, article.tag_names) == (
@@ -218,8 +298,12 @@ def store_entries(
         article.text, article.html, article.content_hash = entry.text, entry.html, digest
         if entry.published:  # a date in the future is a publisher's clock error
             article.published_at = min(entry.published, article.first_seen_at)
-        _set_tags(article, entry.tags)
+        if url in known:
+            _set_tags(article, entry.tags)
     session.flush()
+    rows = [{"article_id": a.id, "tag": t} for a, tags in new_tags for t in dict.fromkeys(tags)]
+    if rows:  # one INSERT for the new articles' tags, not one ORM object each
+        session.execute(insert(ArticleTag), rows)
     return new, updated
 
 

@@ -229,3 +229,22 @@ class ArticleSignature(Base):
     salient: Mapped[bytes] = mapped_column(LargeBinary)  # sorted uint32 hashes of names, numbers
     bands: Mapped[bytes] = mapped_column(LargeBinary)  # uint64 LSH band keys of the salient set
     sketch: Mapped[bytes] = mapped_column(LargeBinary)  # bottom-k MinHash of word triples
+
+
+class EditorAction(enum.StrEnum):
+    pin = "pin"  # lead the segment's next edition
+    exclude = "exclude"  # leave it out of the segment's next edition
+
+
+class EditorChoice(Base):
+    """An editor's pin or exclusion of an article for a segment's next edition; consumed
+    when the edition that used it is recorded."""
+
+    __tablename__ = "editor_choices"
+
+    segment: Mapped[str] = mapped_column(String(100), primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    action: Mapped[EditorAction] = mapped_column(_enum(EditorAction))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
