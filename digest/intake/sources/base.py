@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Protocol
 
 from digest.intake.entries import Entry
-from digest.intake.fetch import Fetcher
+from digest.intake.fetch import Fetched, Fetcher, FetchError
 from digest.settings import SourceSettings
 
 
@@ -54,3 +54,30 @@ class SourceKind(Protocol):
 
 class SourceProblem(Exception):
     """The whole source failed this time; the message says why and what to check."""
+
+
+def fetch_document(
+    settings: SourceSettings, state: SourceState, context: HarvestContext
+) -> tuple[Fetched, Harvest]:
+    """The source's one document (by URL, conditionally, or by path) and a Harvest noting
+    its validators, a permanent move, a 304 or a 410."""
+    try:
+        if settings.url:
+            fetched = context.fetcher.get(
+                state.location,
+                etag=state.etag,
+                last_modified=state.last_modified,
+                allow_private=settings.allow_private,
+            )
+        else:
+            fetched = context.fetcher.read(Path(state.location))
+    except FetchError as e:
+        raise SourceProblem(str(e)) from e
+    harvest = Harvest(
+        etag=fetched.etag,
+        last_modified=fetched.last_modified,
+        moved_to=fetched.moved_to,
+        gone=fetched.gone,
+        not_modified=fetched.not_modified,
+    )
+    return fetched, harvest

@@ -6,12 +6,15 @@ page is fetched and its extracted text replaces the teaser.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from digest.intake.feeds import FeedParseError, parse_feed
-from digest.intake.fetch import FetchError
 from digest.intake.pages import fill_teasers
-from digest.intake.sources.base import Harvest, HarvestContext, SourceProblem, SourceState
+from digest.intake.sources.base import (
+    Harvest,
+    HarvestContext,
+    SourceProblem,
+    SourceState,
+    fetch_document,
+)
 from digest.settings import SourceSettings
 
 
@@ -19,25 +22,7 @@ class FeedSource:
     def harvest(
         self, settings: SourceSettings, state: SourceState, context: HarvestContext
     ) -> Harvest:
-        try:
-            if settings.url:
-                fetched = context.fetcher.get(
-                    state.location,
-                    etag=state.etag,
-                    last_modified=state.last_modified,
-                    allow_private=settings.allow_private,
-                )
-            else:
-                fetched = context.fetcher.read(Path(state.location))
-        except FetchError as e:
-            raise SourceProblem(str(e)) from e
-        harvest = Harvest(
-            etag=fetched.etag,
-            last_modified=fetched.last_modified,
-            moved_to=fetched.moved_to,
-            gone=fetched.gone,
-            not_modified=fetched.not_modified,
-        )
+        fetched, harvest = fetch_document(settings, state, context)
         if fetched.not_modified or fetched.gone:
             return harvest
         try:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from digest.intake.fetch import FetchError
 from digest.intake.pages import PageError, extract_page, page_entry
-from digest.intake.sources.base import Harvest, HarvestContext, SourceProblem, SourceState
+from digest.intake.sources.base import (
+    Harvest,
+    HarvestContext,
+    SourceProblem,
+    SourceState,
+    fetch_document,
+)
 from digest.settings import SourceSettings
 
 
@@ -14,25 +17,7 @@ class PageSource:
     def harvest(
         self, settings: SourceSettings, state: SourceState, context: HarvestContext
     ) -> Harvest:
-        try:
-            if settings.url:
-                fetched = context.fetcher.get(
-                    state.location,
-                    etag=state.etag,
-                    last_modified=state.last_modified,
-                    allow_private=settings.allow_private,
-                )
-            else:
-                fetched = context.fetcher.read(Path(state.location))
-        except FetchError as e:
-            raise SourceProblem(str(e)) from e
-        harvest = Harvest(
-            etag=fetched.etag,
-            last_modified=fetched.last_modified,
-            moved_to=fetched.moved_to,
-            gone=fetched.gone,
-            not_modified=fetched.not_modified,
-        )
+        fetched, harvest = fetch_document(settings, state, context)
         if fetched.not_modified or fetched.gone:
             return harvest
         url = (fetched.final_url or state.location) if settings.url else ""
