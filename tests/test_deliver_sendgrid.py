@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from newsdesk import write_city_feed
 from sendgrid_standin import SendGridStandIn
 from sqlalchemy import select
 
@@ -34,27 +35,7 @@ PEOPLE = {
 def write_newsroom(folder: Path, database_url: str, people: dict[str, str] = PEOPLE) -> Path:
     """A feed of two articles, a subscribers CSV and a config sending in batches of two."""
     folder.mkdir(parents=True, exist_ok=True)
-    items = "".join(
-        f"""
-    <item>
-      <title>Council vote number {n}</title>
-      <link>https://news.example/politics/vote-{n}</link>
-      <guid>https://news.example/politics/vote-{n}</guid>
-      <pubDate>Mon, 0{n} Nov 2026 08:00:00 GMT</pubDate>
-      <category>politics</category>
-      <description>&lt;p&gt;The council voted on measure {n} after a long debate. \
-Members said the result would shape the budget for years.&lt;/p&gt;</description>
-    </item>"""
-        for n in (1, 2)
-    )
-    (folder / "feed.xml").write_text(
-        f"""<?xml version="1.0" encoding="utf-8"?>
-<rss version="2.0"><channel><title>City Desk</title><link>https://news.example/</link>
-<description>Local news</description>{items}
-</channel></rss>
-""",
-        encoding="utf-8",
-    )
+    write_city_feed(folder)
     rows = "".join(f'{address},"{name}",{SEGMENT}\n' for address, name in people.items())
     (folder / "subscribers.csv").write_text("email,name,lists\n" + rows, encoding="utf-8")
     config = folder / "digest.toml"

@@ -26,6 +26,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from newsdesk import write_city_feed
 from sqlalchemy import select
 
 from digest.cli import main
@@ -201,27 +202,7 @@ def write_newsroom(
     folder: Path, database_url: str, port: int, ca_file: Path, people: dict[str, str] = PEOPLE
 ) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    items = "".join(
-        f"""
-    <item>
-      <title>Council vote number {n}</title>
-      <link>https://news.example/politics/vote-{n}</link>
-      <guid>https://news.example/politics/vote-{n}</guid>
-      <pubDate>Mon, 0{n} Nov 2026 08:00:00 GMT</pubDate>
-      <category>politics</category>
-      <description>&lt;p&gt;The council voted on measure {n} after a long debate. \
-Members said the result would shape the budget for years.&lt;/p&gt;</description>
-    </item>"""
-        for n in (1, 2)
-    )
-    (folder / "feed.xml").write_text(
-        f"""<?xml version="1.0" encoding="utf-8"?>
-<rss version="2.0"><channel><title>City Desk</title><link>https://news.example/</link>
-<description>Local news</description>{items}
-</channel></rss>
-""",
-        encoding="utf-8",
-    )
+    write_city_feed(folder)
     rows = "".join(f"{address},{name},{SEGMENT}\n" for address, name in people.items())
     (folder / "subscribers.csv").write_text("email,name,lists\n" + rows, encoding="utf-8")
     config = folder / "digest.toml"
