@@ -5,9 +5,11 @@
 A SQLite store in a temporary folder gets ``--articles`` articles from 40 sources, published
 over the last three days, each with two or three of 24 tags, a few sentences of text, and
 one in five in a story cluster with another. Each segment includes three of the tags, keeps
-10 items, and has ``max_per_source = 3``. Every segment is composed twice in one process:
-cold (summaries made) and warm (summaries from the per-article cache). The last line is
-one JSON object with every figure.
+10 items, and has ``max_per_source = 3``. Every segment is composed in one process:
+cold (summaries made) and warm (summaries from the per-article cache), both from one
+:class:`~digest.compose.pool.Pool` read for the run; then, side by side, the baseline of
+one read per segment, and a warm run that also spells out every left-out candidate's
+reason. The last line is one JSON object with every figure.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 
 from digest.compose import summary_cache
 from digest.compose.edition import compose
+from digest.compose.pool import Pool
 from digest.settings import SegmentSettings
 from digest.store.database import open_store
 from digest.store.models import Article, ArticleTag, Source
@@ -73,12 +76,22 @@ def fill(url: str, articles: int, rng: random.Random) -> None:
             )
 
 
-def run(url: str, segments: list[SegmentSettings]) -> tuple[float, int]:
+def run(
+    url: str, segments: list[SegmentSettings], *, shared: bool = True, explain: bool = False
+) -> tuple[float, int]:
+    """Seconds to compose every segment, and the items composed. ``shared``: one
+    :class:`Pool` read for all segments, as ``digest run`` does; otherwise one per segment
+    (as ``digest preview`` does for its one segment). ``explain``: also work out every
+    left-out candidate's reason, as a preview shows them."""
     items = 0
     with open_store(url) as store, store.session() as session:
         start = time.perf_counter()
+        pool = Pool.load(session, segments, NOW) if shared else None
         for segment in segments:
-            items += len(compose(session, segment, NOW).items)
+            draft = compose(session, segment, NOW, pool=pool)
+            items += len(draft.items)
+            if explain:
+                assert len(draft.dropped) + len(draft.items) >= len(draft.considered)
         return time.perf_counter() - start, items
 
 
@@ -98,15 +111,22 @@ def main() -> None:
         summary_cache.clear()
         cold, items = run(url, segments)
         warm, _ = run(url, segments)
+        apart, _ = run(url, segments, shared=False)
+        explained, _ = run(url, segments, explain=True)
     print(f"{args.segments} segments over {args.articles} articles: {items} items")
-    print(f"cold (summaries made)     {cold:.2f} s")
-    print(f"warm (summaries cached)   {warm:.2f} s")
+    print(f"cold (summaries made)                  {cold:.2f} s")
+    print(f"warm (summaries cached)                {warm:.2f} s")
+    print(f"baseline: a read per segment, warm     {apart:.2f} s  ({apart / warm:.1f}x slower)")
+    print(f"warm, every left-out reason spelled    {explained:.2f} s")
     figures = {
         "segments": args.segments,
         "articles": args.articles,
         "items": items,
         "cold_seconds": round(cold, 3),
         "warm_seconds": round(warm, 3),
+        "read_per_segment_seconds": round(apart, 3),
+        "ratio_read_per_segment_to_shared": round(apart / warm, 2),
+        "explained_seconds": round(explained, 3),
     }
     print(json.dumps(figures))
 

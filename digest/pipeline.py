@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from digest.compose.choices import consume
 from digest.compose.edition import Draft, compose
+from digest.compose.pool import Pool
 from digest.config import Config
 from digest.deliver import ledger
 from digest.deliver.backends import make_backend
@@ -63,11 +64,16 @@ def run_segments(
     """
     now = now or datetime.now(UTC)
     reports = []
+    known = [config.segments[name] for name in names if name in config.segments]
+    with store.session() as session:
+        pool = Pool.load(session, known, now)  # read once for every segment
     for name in names:
-        segment = config.segment(name)
         try:
+            segment = config.segment(name)
             reports.append(
-                run_segment(store, config, backend, segment, now, slot or slot_now(config, now))
+                run_segment(
+                    store, config, backend, segment, now, slot or slot_now(config, now), pool
+                )
             )
         except DigestError as e:
             reports.append(SegmentReport(name, note=f"error: {e}", failed=True))
@@ -81,14 +87,21 @@ def run_segment(
     segment: SegmentSettings,
     now: datetime,
     slot: str,
+    pool: Pool | None = None,
 ) -> SegmentReport:
+    """``pool`` holds the articles the run composes from (read for this segment if None)."""
     unfinished = _unfinished(store, segment.name)
     if unfinished is not None:
         return _send(store, config, backend, unfinished, now, note="resumed an unfinished edition")
     with store.session() as session:
-        seen = latest_edition(session, segment.name)  # before composing: see _record
+        pool = pool or Pool.load(session, [segment], now)
+        seen = pool.history(segment.name).latest  # read before composing: see _record
         draft = compose(
-            session, segment, now, source_weights={s.name: s.weight for s in config.sources}
+            session,
+            segment,
+            now,
+            source_weights={s.name: s.weight for s in config.sources},
+            pool=pool,
         )
     if not draft.items:
         since = (
@@ -176,7 +189,7 @@ def _record(
                 for position, item in enumerate(rendered.items, start=1)
             )
             used = [item.article_id for item in draft.items]
-            consume(session, segment.name, used + [d.article_id for d in draft.dropped])
+            consume(session, segment.name, [*used, *draft.considered])
             ledger.record_recipients(
                 session, edition.id, segment.lists, segment.where, config.general.batch_size
             )

@@ -17,6 +17,7 @@ from sqlalchemy import delete, func, select
 from stories import load_stories, pairwise_quality
 
 from digest.cli import main
+from digest.compose.candidate import Candidate
 from digest.compose.edition import also_covered, compose, one_per_story
 from digest.compose.rank import Scored
 from digest.config import load_config
@@ -294,10 +295,12 @@ def _scored(number: int, source: str, score: float, hour: int, story: int = 1) -
         id=number,
         cluster_id=story,
         url=f"https://{source}.example/{number}",
+        title="",
         published_at=NOW - timedelta(hours=hour),
+        first_seen_at=NOW - timedelta(hours=hour),
         source=Source(name=source, title=source.title()),
     )
-    return Scored(article, score)
+    return Scored(Candidate.of(article), score)
 
 
 def test_ties_within_a_story_go_to_source_weight_then_to_the_earliest() -> None:

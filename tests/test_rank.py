@@ -11,9 +11,11 @@ from sqlalchemy import func, select
 
 from digest.cli import main
 from digest.compose import summary_cache
+from digest.compose.candidate import Candidate
 from digest.compose.choices import UnknownArticleError, choose_article
 from digest.compose.choose import choose
 from digest.compose.edition import compose
+from digest.compose.pool import Pool
 from digest.compose.rank import RecencyTagRanker, Scored
 from digest.config import load_config
 from digest.intake.ingest import ingest_all
@@ -37,18 +39,20 @@ NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 
 def article(
     ident: int, hours: float, tags: tuple[str, ...] = (), source: str = "a", story: int = 0
-) -> Article:
-    return Article(
+) -> Candidate:
+    stored = Article(
         id=ident,
         url=f"https://{source}.example/{ident}",
         title=f"Story {ident}",
         text="",
+        content_hash=f"{ident:064x}",
         published_at=NOW - timedelta(hours=hours),
         first_seen_at=NOW - timedelta(hours=hours),
         cluster_id=story or None,
         source=Source(name=source, title=source.upper(), location=""),
         tags=[ArticleTag(tag=t) for t in tags],
     )
+    return Candidate.of(stored)
 
 
 def test_recency_halves_every_half_life() -> None:
@@ -84,7 +88,7 @@ def test_tag_match_weight_engagement_and_boost_are_visible_parts() -> None:
     assert set(parts[3].parts) == {"recency", "tag_match", "source_weight", "engagement", "boost"}
 
 
-def ranked(*articles: Article) -> list[Scored]:
+def ranked(*articles: Candidate) -> list[Scored]:
     return RecencyTagRanker().rank(articles, SegmentSettings(name="s"), NOW)
 
 
@@ -212,14 +216,20 @@ class CountingSummariser:
 
 def test_summaries_are_made_once_per_article_text_and_budget() -> None:
     summary_cache.clear()
-    counting, one = CountingSummariser(), article(1, 0)
-    one.text, one.content_hash = "First version.", "a" * 64
-    assert summary_cache.summary(counting, one, 5) == summary_cache.summary(counting, one, 5)
+    counting, one = CountingSummariser(), replace(article(1, 0), content_hash="a" * 64)
+    first = summary_cache.summary(counting, one, "First version.", 5)
+    assert summary_cache.summary(counting, one, "First version.", 5) == first == "First"
     assert counting.calls == 1
-    summary_cache.summary(counting, one, 6)
-    one.text, one.content_hash = "Second version.", "b" * 64
-    assert summary_cache.summary(counting, one, 6) == "Second"
+    summary_cache.summary(counting, one, "First version.", 6)
+    assert summary_cache.cached(counting, one, 6) == "First "
+    two = replace(one, content_hash="b" * 64)
+    assert summary_cache.cached(counting, two, 6) is None
+    assert summary_cache.summary(counting, two, "Second version.", 6) == "Second"
     assert counting.calls == 3
+    unversioned = replace(one, content_hash="")  # no hash: never taken from the cache
+    summary_cache.summary(counting, unversioned, "First version.", 5)
+    summary_cache.summary(counting, unversioned, "First version.", 5)
+    assert counting.calls == 5
     summary_cache.clear()
 
 
@@ -253,3 +263,24 @@ def test_click_rate_from_earlier_editions_raises_the_score(store: Store) -> None
     raised = after[last.article_id]
     assert raised.parts["engagement"] == 0.25 and "click rate 25%" in raised.reason
     assert raised.score == pytest.approx(last.score * 1.25, abs=1e-5)
+
+
+def test_one_pool_for_every_segment_composes_what_a_pool_per_segment_does(
+    newsroom: Path,
+) -> None:
+    config = load_config(newsroom)
+    segments = list(config.segments.values())
+    with open_store(config.database_url) as store:
+        ingest_all(store, config, NOW)
+        run_segment(store, config, "outbox", segments[0], NOW, "one")  # now it has a history
+        later = NOW + timedelta(days=1)
+        with store.session() as session:
+            shared = Pool.load(session, segments, later)
+            for segment in segments:
+                alone = compose(session, segment, later)
+                together = compose(session, segment, later, pool=shared)
+                assert together.items == alone.items
+                assert together.dropped == alone.dropped
+                assert together.since == alone.since
+        assert shared.history(segments[0].name).cutoff == NOW
+        assert shared.history(segments[1].name).cutoff is None

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 from digest.compose.rank import Scored
 from digest.settings import SegmentSettings
-from digest.store.models import Article
 
 
 @dataclass(frozen=True)
@@ -39,62 +38,83 @@ class Pick:
     reason: str  # the ranker's reason, with what the choice added
 
 
+@dataclass
+class Choice:
+    """The picks, and what it takes to say why each other candidate was left out."""
+
+    picks: list[Pick]
+    rest: list[Scored]  # the candidates not picked, in ranking order
+    per_source: dict[str, int]
+    segment: SegmentSettings
+
+    def dropped(self) -> list[Dropped]:
+        cap = self.segment.max_per_source
+        room = f"below the cut: room for {self.segment.max_items} items"
+        left = []
+        for scored in self.rest:
+            name = scored.article.outlet
+            full = bool(cap) and self.per_source.get(name, 0) >= cap
+            left.append(drop(scored, f"source cap: already {cap} from {name}" if full else room))
+        return left
+
+
 def choose(
     ranked: Sequence[Scored], segment: SegmentSettings, pinned: Collection[int] = ()
 ) -> tuple[list[Pick], list[Dropped]]:
     """The items in edition order, and the left-out candidates with their reasons."""
+    choice = pick(ranked, segment, pinned)
+    return choice.picks, choice.dropped()
+
+
+def pick(
+    ranked: Sequence[Scored], segment: SegmentSettings, pinned: Collection[int] = ()
+) -> Choice:
+    """:func:`choose`, leaving the reasons for the candidates left out until asked for."""
     pool = list(ranked)
     top = max((s.score for s in pool), default=0.0) or 1.0
     picks: list[Pick] = []
-    dropped: list[Dropped] = []
     per_source: dict[str, int] = {}
-    for scored in [s for s in pool if s.article.id in pinned]:
-        pool.remove(scored)
-        picks.append(Pick(scored, "pinned by the editor; " + scored.reason))
-        per_source[outlet(scored.article)] = per_source.get(outlet(scored.article), 0) + 1
+    if pinned:
+        for scored in [s for s in pool if s.article.id in pinned]:
+            pool.remove(scored)
+            picks.append(Pick(scored, "pinned by the editor; " + scored.reason))
+            per_source[scored.article.outlet] = per_source.get(scored.article.outlet, 0) + 1
     cap = segment.max_per_source
     weight = segment.diversity
-    tags = {id(s): frozenset(s.article.tag_names) for s in pool}
-    chosen = [frozenset(p.scored.article.tag_names) for p in picks]
-
-    def full(scored: Scored) -> bool:
-        return bool(cap) and per_source.get(outlet(scored.article), 0) >= cap
-
+    chosen = [p.scored.article.tag_set for p in picks]
+    near: dict[int, tuple[float, int]] = {}  # article → its overlap with the first n chosen
     while pool and len(picks) < segment.max_items:
         best, value, overlap = -1, -math.inf, 0.0
         for i, scored in enumerate(pool):
-            if full(scored):
+            article = scored.article
+            if cap and per_source.get(article.outlet, 0) >= cap:
                 continue
             bound = (1 - weight) * scored.score / top
             if bound <= value:
                 break  # ranked by score: no later candidate can do better
-            near = max((jaccard(tags[id(scored)], c) for c in chosen), default=0.0)
-            if bound - weight * near > value:
-                best, value, overlap = i, bound - weight * near, near
+            closest = 0.0
+            if weight and chosen:
+                closest, compared = near.get(article.id, (0.0, 0))
+                for tags in chosen[compared:]:
+                    closest = max(closest, jaccard(article.tag_set, tags))
+                near[article.id] = (closest, len(chosen))
+            if bound - weight * closest > value:
+                best, value, overlap = i, bound - weight * closest, closest
         if best < 0:
             break
         scored = pool.pop(best)
         why = scored.reason + (f"; tag overlap {overlap:.2f}" if weight and overlap else "")
         picks.append(Pick(scored, why))
-        chosen.append(tags[id(scored)])
-        per_source[outlet(scored.article)] = per_source.get(outlet(scored.article), 0) + 1
-    room = f"below the cut: room for {segment.max_items} items"
-    for scored in pool:
-        name = outlet(scored.article)
-        reason = f"source cap: already {cap} from {name}" if full(scored) else room
-        dropped.append(drop(scored, reason))
-    return picks, dropped
+        chosen.append(scored.article.tag_set)
+        per_source[scored.article.outlet] = per_source.get(scored.article.outlet, 0) + 1
+    return Choice(picks, pool, per_source, segment)
 
 
 def drop(scored: Scored, reason: str) -> Dropped:
     article = scored.article
-    return Dropped(article.id, article.title, outlet(article), reason, scored.score)
+    return Dropped(article.id, article.title, article.outlet, reason, scored.score)
 
 
 def jaccard(mine: frozenset[str], other: frozenset[str]) -> float:
     union = len(mine | other)
     return len(mine & other) / union if union else 0.0
-
-
-def outlet(article: Article) -> str:
-    return article.source.title or article.source.name

@@ -10,21 +10,20 @@ diversity); every candidate left out is in :attr:`Draft.dropped` with its reason
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 from sqlalchemy.orm import Session
 
-from digest.compose.choices import choices
-from digest.compose.choose import Dropped, choose, drop, outlet
-from digest.compose.collect import candidates, last_cutoff, pinned_extra, siblings
+from digest.compose import summary_cache
+from digest.compose.candidate import Candidate
+from digest.compose.choose import Dropped, drop, pick
+from digest.compose.pool import Pool, texts
 from digest.compose.rank import Ranker, RecencyTagRanker, Scored
 from digest.compose.summarise import Summariser, default_summariser
-from digest.compose.summary_cache import summary
 from digest.settings import SegmentSettings
-from digest.store.engagement import engagement
-from digest.store.models import Article
 
 
 @dataclass(frozen=True)
@@ -51,7 +50,14 @@ class Draft:
     items: tuple[DraftItem, ...]
     since: datetime | None
     composed_at: datetime
-    dropped: tuple[Dropped, ...] = ()  # every other candidate, with the reason it was left
+    considered: frozenset[int] = frozenset()  # every candidate's id, the items' included
+    leftovers: Callable[[], Iterable[Dropped]] = field(default=tuple, repr=False, compare=False)
+
+    @cached_property
+    def dropped(self) -> tuple[Dropped, ...]:
+        """Every candidate not in the edition, with the reason it was left out (worked out
+        when first asked for: a run that only sends never needs them)."""
+        return tuple(self.leftovers())
 
 
 def compose(
@@ -64,91 +70,105 @@ def compose(
     source_weights: Mapping[str, float] | None = None,
     pinned: Collection[int] = (),
     excluded: Collection[int] = (),
+    pool: Pool | None = None,
 ) -> Draft:
     """``source_weights`` (source name → ``[sources.NAME] weight``) scale the score and
     break ties between reports of one story; ``pinned`` articles lead the edition and
-    ``excluded`` ones are left out (the editor's choices)."""
-    chosen_by_editor = choices(session, segment.name)
-    pinned = set(pinned) | chosen_by_editor.pinned
-    excluded = set(excluded) | chosen_by_editor.excluded
-    found = candidates(session, segment, now)
-    found += pinned_extra(session, segment.name, pinned - {a.id for a in found})
+    ``excluded`` ones are left out (the editor's choices, added to those stored). ``pool``
+    is the run's :class:`~digest.compose.pool.Pool` when it composes several segments;
+    without one, this segment's is read."""
+    pool = pool or Pool.load(session, [segment], now)
+    history = pool.history(segment.name)
+    pinned = set(pinned) | history.pinned
+    excluded = set(excluded) | history.excluded
+    found = pool.candidates(segment, now)
+    found += pool.pinned_extra(session, segment.name, pinned - {a.id for a in found})
     weights = source_weights or {}
-    if ranker is None:
-        rates = engagement(session, [a.id for a in found])
-        ranker = RecencyTagRanker(weights, {a: e.click_rate for a, e in rates.items()})
+    ranker = ranker or RecencyTagRanker(weights, pool.click_rates)
     cached = summariser is None  # the default's summaries are kept per article and text
     summariser = summariser or default_summariser()
     ranked = ranker.rank(found, segment, now)
-    dropped = [drop(s, "excluded by the editor") for s in ranked if s.article.id in excluded]
-    ranked = [s for s in ranked if s.article.id not in excluded]
-    stories = one_per_story(ranked, weights)
-    best_of = {_story(best.article): best.article for best, _ in stories}
-    for scored in ranked:
-        first = best_of[_story(scored.article)]
-        if first is not scored.article:
-            dropped.append(drop(scored, f"same story as #{first.id} {first.title!r}"))
-    picks, below = choose([best for best, _ in stories], segment, pinned)
-    dropped.extend(below)
+    kept = [s for s in ranked if s.article.id not in excluded] if excluded else ranked
+    stories = one_per_story(kept, weights)
+    choice = pick([best for best, _ in stories], segment, pinned)
+    picks = choice.picks
+
+    def leftovers() -> Iterator[Dropped]:
+        yield from (drop(s, "excluded by the editor") for s in ranked if s.article.id in excluded)
+        best_of = {best.article.story: best.article for best, _ in stories}
+        for scored in kept:
+            first = best_of[scored.article.story]
+            if first is not scored.article:
+                yield drop(scored, f"same story as #{first.id} {first.title!r}")
+        yield from choice.dropped()
+
     rest_of = {best.article.id: rest for best, rest in stories}
-    chosen = [pick.scored.article for pick in picks]
-    others = siblings(session, chosen, segment, now)
+    chosen = [p.scored.article for p in picks]
+    others = pool.siblings(chosen, segment, now)
+    words = segment.summary_words
+    unsummarised = [
+        a.id for a in chosen if not cached or summary_cache.cached(summariser, a, words) is None
+    ]
+    text_of = texts(session, unsummarised)
     items = tuple(
         DraftItem(
             article_id=article.id,
             title=article.title,
             url=article.url,
-            source=outlet(article),
+            source=article.outlet,
             author=article.author,
             published=article.published_at,
-            tags=tuple(article.tag_names),
-            summary=summary(summariser, article, segment.summary_words)
+            tags=article.tags,
+            summary=summary_cache.summary(summariser, article, text_of.get(article.id, ""), words)
             if cached
-            else summariser.summarise(article.title, article.text, segment.summary_words),
-            score=pick.scored.score,
-            parts=pick.scored.parts,
-            reason=pick.reason,
-            also=also_covered(article, [*rest_of[article.id], *others.get(_story(article), [])]),
+            else summariser.summarise(article.title, text_of.get(article.id, ""), words),
+            score=item.scored.score,
+            parts=item.scored.parts,
+            reason=item.reason,
+            also=also_covered(article, [*rest_of[article.id], *others.get(article.story, [])]),
         )
-        for pick, article in zip(picks, chosen, strict=True)
+        for item, article in zip(picks, chosen, strict=True)
     )
-    return Draft(segment, items, last_cutoff(session, segment.name), now, tuple(dropped))
+    considered = frozenset(a.id for a in found)
+    return Draft(segment, items, history.cutoff, now, considered, leftovers)
 
 
 def one_per_story(
     ranked: Sequence[Scored], weights: Mapping[str, float]
-) -> list[tuple[Scored, list[Article]]]:
+) -> list[tuple[Scored, list[Candidate]]]:
     """The best candidate of each story, in ranking order, with the story's other candidates."""
     stories: dict[int, list[Scored]] = {}
     for scored in ranked:
-        stories.setdefault(_story(scored.article), []).append(scored)
-    position = {id(s): i for i, s in enumerate(ranked)}
-    chosen = []
-    for members in stories.values():
-        best = min(
+        if scored.article.cluster_id is not None:
+            stories.setdefault(scored.article.cluster_id, []).append(scored)
+    best_of: dict[int, Scored] = {}
+    for story, members in stories.items():
+        best_of[story] = min(
             members,
             key=lambda s: (
                 -s.score,
-                -weights.get(s.article.source.name, 1.0),
+                -weights.get(s.article.source_name, 1.0),
                 s.article.published_at,
                 s.article.id,
             ),
         )
-        chosen.append((best, [m.article for m in members if m is not best]))
-    return sorted(chosen, key=lambda pair: position[id(pair[0])])
+    chosen: list[tuple[Scored, list[Candidate]]] = []
+    for scored in ranked:
+        cluster = scored.article.cluster_id
+        if cluster is None:
+            chosen.append((scored, []))
+        elif best_of[cluster] is scored:
+            chosen.append((scored, [m.article for m in stories[cluster] if m is not scored]))
+    return chosen
 
 
-def also_covered(item: Article, others: Sequence[Article]) -> tuple[tuple[str, str], ...]:
+def also_covered(item: Candidate, others: Sequence[Candidate]) -> tuple[tuple[str, str], ...]:
     """(outlet, url) of each other outlet's report, the first one per outlet."""
-    seen = {outlet(item)}
+    seen = {item.outlet}
     links = []
     for other in others:
-        name = outlet(other)
+        name = other.outlet
         if name not in seen:
             seen.add(name)
             links.append((name, other.url))
     return tuple(links)
-
-
-def _story(article: Article) -> int:
-    return article.cluster_id or article.id

@@ -17,27 +17,70 @@ Each part is kept in :attr:`Scored.parts`, so an item's place can be read off.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
+from digest.compose.candidate import Candidate
 from digest.settings import SegmentSettings
-from digest.store.models import Article
 
 HALF_LIFE_HOURS = 24.0
 
 
-@dataclass(frozen=True)
-class Scored:
-    article: Article
+@dataclass(frozen=True, slots=True)
+class Breakdown:
+    """The parts of a score, and what the reason quotes."""
+
+    recency: float
+    tag_match: float
+    source_weight: float
+    engagement: float
+    boost: float
+    age_hours: float
+    matched: tuple[str, ...]
+
+    def parts(self) -> dict[str, float]:
+        return {
+            "recency": round(self.recency, 6),
+            "tag_match": round(self.tag_match, 6),
+            "source_weight": round(self.source_weight, 6),
+            "engagement": round(self.engagement, 6),
+            "boost": round(self.boost, 6),
+        }
+
+    def reason(self) -> str:
+        why = f"published {self.age_hours:.0f} h ago"
+        why += f"; tagged {', '.join(self.matched)}" if self.matched else ""
+        why += f"; source weight {self.source_weight:g}" if self.source_weight != 1 else ""
+        why += f"; click rate {self.engagement:.0%}" if self.engagement else ""
+        why += f"; editor boost {self.boost:g}" if self.boost else ""
+        return why
+
+
+class Explainer(Protocol):
+    def breakdown(self, article: Candidate) -> Breakdown: ...
+
+
+class Scored(NamedTuple):
+    """A ranked candidate. Its parts and reason are worked out only when asked for: most
+    candidates of a large pool are never shown."""
+
+    article: Candidate
     score: float
-    parts: dict[str, float] = field(default_factory=dict)
-    reason: str = ""
+    explainer: Explainer | None = None
+
+    @property
+    def parts(self) -> dict[str, float]:
+        return self.explainer.breakdown(self.article).parts() if self.explainer else {}
+
+    @property
+    def reason(self) -> str:
+        return self.explainer.breakdown(self.article).reason() if self.explainer else ""
 
 
 class Ranker(Protocol):
     def rank(
-        self, articles: Sequence[Article], segment: SegmentSettings, now: datetime
+        self, articles: Sequence[Candidate], segment: SegmentSettings, now: datetime
     ) -> list[Scored]:
         """Candidates best first, each with its score's parts and a reason."""
         ...
@@ -57,36 +100,52 @@ class RecencyTagRanker:
         self.boosts = boosts or {}
 
     def rank(
-        self, articles: Sequence[Article], segment: SegmentSettings, now: datetime
+        self, articles: Sequence[Candidate], segment: SegmentSettings, now: datetime
     ) -> list[Scored]:
-        scored = [self.score(article, segment, now) for article in articles]
-        return sorted(
-            scored, key=lambda s: (-s.score, -s.article.published_at.timestamp(), s.article.id)
+        context = _Context(self, segment, now)
+        weights, engagement, boosts = self.source_weights, self.engagement, self.boosts
+        wanted, share, half_life, stamp = (
+            context.wanted,
+            0.5 / len(context.wanted) if context.wanted else 0.0,
+            context.half_life * 3600,
+            now.timestamp(),
+        )
+        scored = []
+        for article in articles:
+            recency = 0.5 ** (max(0.0, stamp - article.stamp) / half_life)
+            matched = share * len(wanted & article.tag_set) if wanted else 0.5
+            score = recency * (0.5 + matched) * weights.get(article.source_name, 1.0)
+            if engagement:
+                score *= 1 + engagement.get(article.id, 0.0)
+            if boosts:
+                score += boosts.get(article.id, 0.0)
+            scored.append(Scored(article, round(score, 6), context))
+        scored.sort(key=lambda s: (-s.score, -s.article.stamp, s.article.id))
+        return scored
+
+    def breakdown(
+        self, article: Candidate, wanted: frozenset[str], half_life: float, now: datetime
+    ) -> Breakdown:
+        age = max(0.0, (now - article.published_at).total_seconds() / 3600)
+        matched = tuple(t for t in article.tags if t in wanted)
+        return Breakdown(
+            recency=0.5 ** (age / half_life),
+            tag_match=len(matched) / len(wanted) if wanted else 1.0,
+            source_weight=self.source_weights.get(article.source_name, 1.0),
+            engagement=self.engagement.get(article.id, 0.0),
+            boost=self.boosts.get(article.id, 0.0),
+            age_hours=age,
+            matched=matched,
         )
 
-    def score(self, article: Article, segment: SegmentSettings, now: datetime) -> Scored:
-        wanted = set(segment.include_tags)
-        half_life = segment.half_life_hours if segment.half_life_hours > 0 else HALF_LIFE_HOURS
-        age = max(0.0, (now - article.published_at).total_seconds() / 3600)
-        matched = sorted(wanted.intersection(article.tag_names))
-        parts = {
-            "recency": 0.5 ** (age / half_life),
-            "tag_match": len(matched) / len(wanted) if wanted else 1.0,
-            "source_weight": self.source_weights.get(article.source.name, 1.0),
-            "engagement": self.engagement.get(article.id, 0.0),
-            "boost": self.boosts.get(article.id, 0.0),
-        }
-        score = (
-            parts["recency"]
-            * (0.5 + 0.5 * parts["tag_match"])
-            * parts["source_weight"]
-            * (1 + parts["engagement"])
-            + parts["boost"]
-        )
-        why = f"published {age:.0f} h ago"
-        why += f"; tagged {', '.join(matched)}" if matched else ""
-        why += f"; source weight {parts['source_weight']:g}" if parts["source_weight"] != 1 else ""
-        why += f"; click rate {parts['engagement']:.0%}" if parts["engagement"] else ""
-        why += f"; editor boost {parts['boost']:g}" if parts["boost"] else ""
-        rounded = {name: round(value, 6) for name, value in parts.items()}
-        return Scored(article, round(score, 6), rounded, why)
+
+class _Context:
+    """One ranking's settings, shared by its candidates to explain their scores."""
+
+    def __init__(self, ranker: RecencyTagRanker, segment: SegmentSettings, now: datetime) -> None:
+        self.ranker, self.now = ranker, now
+        self.wanted = frozenset(segment.include_tags)
+        self.half_life = segment.half_life_hours if segment.half_life_hours > 0 else HALF_LIFE_HOURS
+
+    def breakdown(self, article: Candidate) -> Breakdown:
+        return self.ranker.breakdown(article, self.wanted, self.half_life, self.now)

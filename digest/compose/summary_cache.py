@@ -2,33 +2,51 @@
 segments' editions (or in a preview and then the edition) is summarised once.
 
 Only for the default summariser (compose uses it when given none): the key names the
-summariser's class, not its options."""
+summariser's class, not its options. The text version is the article's content hash and
+title; an article without a content hash is summarised afresh each time."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from hashlib import sha256
 
+from digest.compose.candidate import Candidate
 from digest.compose.summarise import Summariser
-from digest.store.models import Article
 
 LIMIT = 50_000  # summaries kept; the least recently used goes first
 
-_cache: OrderedDict[tuple[str, int, str, int], str] = OrderedDict()
+Key = tuple[str, int, str, int]
+
+_cache: OrderedDict[Key, str] = OrderedDict()
 
 
-def summary(summariser: Summariser, article: Article, words: int) -> str:
-    """``summariser``'s summary of the article, computed once per text version and budget."""
-    version = article.content_hash or sha256(article.text.encode("utf-8")).hexdigest()
-    key = (type(summariser).__qualname__, article.id, version + article.title, words)
-    found = _cache.get(key)
-    if found is not None:
+def _key(summariser: Summariser, article: Candidate, words: int) -> Key | None:
+    if not article.content_hash:
+        return None
+    version = article.content_hash + article.title
+    return (type(summariser).__qualname__, article.id, version, words)
+
+
+def cached(summariser: Summariser, article: Candidate, words: int) -> str | None:
+    """The kept summary of this version of the article, if there is one."""
+    key = _key(summariser, article, words)
+    found = _cache.get(key) if key else None
+    if key and found is not None:
         _cache.move_to_end(key)
+    return found
+
+
+def summary(summariser: Summariser, article: Candidate, text: str, words: int) -> str:
+    """``summariser``'s summary of the article (whose text is ``text``), made once per text
+    version and budget."""
+    found = cached(summariser, article, words)
+    if found is not None:
         return found
-    made = summariser.summarise(article.title, article.text, words)
-    _cache[key] = made
-    if len(_cache) > LIMIT:
-        _cache.popitem(last=False)
+    made = summariser.summarise(article.title, text, words)
+    key = _key(summariser, article, words)
+    if key:
+        _cache[key] = made
+        if len(_cache) > LIMIT:
+            _cache.popitem(last=False)
     return made
 
 

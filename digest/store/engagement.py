@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from digest.store.models import EditionItem
+from digest.store.models import Article, EditionItem
 from subscribers.db import Base, UTCDateTime
 
 
@@ -95,6 +95,21 @@ def engagement(session: Session, article_ids: Iterable[int]) -> dict[int, Engage
             func.sum(ArticleEngagement.clicks),
         )
         .where(ArticleEngagement.article_id.in_(list(article_ids)))
+        .group_by(ArticleEngagement.article_id)
+    )
+    return {int(a): Engagement(int(o or 0), int(c or 0)) for a, o, c in rows}
+
+
+def engagement_since(session: Session, since: datetime) -> dict[int, Engagement]:
+    """Opens and clicks of each article published since ``since``, as :func:`engagement`."""
+    rows = session.execute(
+        select(
+            ArticleEngagement.article_id,
+            func.sum(ArticleEngagement.opens),
+            func.sum(ArticleEngagement.clicks),
+        )
+        .join(Article, Article.id == ArticleEngagement.article_id)
+        .where(Article.published_at >= since)
         .group_by(ArticleEngagement.article_id)
     )
     return {int(a): Engagement(int(o or 0), int(c or 0)) for a, o, c in rows}
