@@ -9,10 +9,13 @@ process. Then, on ``--sample`` readers of the first segment, it times the per-re
 way most tools send: render the email for each reader (Jinja2 + MJML) and make one API
 call per reader, to the same stand-in. The last line printed is one JSON object.
 
-``peak_rss_mb`` is the peak resident memory of this process, which did the sending:
-``getrusage(RUSAGE_SELF).ru_maxrss`` at the end, so it covers start-up, building the
-store (SQL inside SQLite), the timed send and the baseline sample; ``rss_before_send_mb``
-is the same reading taken just before the timed send. The stand-in is not counted.
+With ``--processes`` above 1 (the default: one per core) the run's worker processes
+send the large editions while this process records the next one. ``peak_rss_mb`` is the
+larger of this process's peak resident memory (``main_peak_rss_mb``: start-up, building
+the store, the timed send and the baseline sample) and the largest worker's
+(``workers_peak_rss_mb``); ``rss_before_send_mb`` is this process's reading just before
+the timed send; ``cpu_seconds`` and ``workers_cpu_seconds`` are the CPU time of this
+process and of the workers during the send. The stand-in is not counted.
 """
 
 from __future__ import annotations
@@ -55,9 +58,15 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
+def cpu_seconds(who: int = resource.RUSAGE_SELF) -> float:
+    usage = resource.getrusage(who)
     return usage.ru_utime + usage.ru_stime
+
+
+def workers_peak_rss_mb() -> float:
+    """The largest peak of the child processes that have ended (the send workers: the
+    stand-in is still running when this is read)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 def log(message: str) -> None:
@@ -117,6 +126,9 @@ def main() -> None:
     parser.add_argument("--segments", type=int, default=20)
     parser.add_argument("--sample", type=int, default=300, help="readers in the baseline")
     parser.add_argument("--concurrency", type=int, default=4, help="[digest] concurrency")
+    parser.add_argument(
+        "--processes", type=int, default=os.cpu_count() or 1, help="[digest] processes"
+    )
     parser.add_argument("--folder", type=Path, default=None, help="keep the store here")
     args = parser.parse_args()
 
@@ -128,7 +140,7 @@ def main() -> None:
         now = datetime.now(UTC)
         began = time.perf_counter()
         build_store(folder, args.subscribers, args.segments, now)
-        config = load_config(write_config(folder, args.segments, args.concurrency))
+        config = load_config(write_config(folder, args.segments, args.concurrency, args.processes))
         log(f"built {args.subscribers} subscribers in {time.perf_counter() - began:.1f} s")
         names = [segment_name(n) for n in range(args.segments)]
         with standin_process() as standin, open_store(config.database_url) as store:
@@ -138,8 +150,11 @@ def main() -> None:
             rss_before = peak_rss_mb()
             standin_cpu = standin.counts().cpu_seconds
             began, cpu = time.perf_counter(), cpu_seconds()
+            workers_cpu = cpu_seconds(resource.RUSAGE_CHILDREN)
             reports = run_segments(store, config, "sendgrid", names, now=now, slot="benchmark")
             seconds, cpu = time.perf_counter() - began, cpu_seconds() - cpu
+            workers_cpu = cpu_seconds(resource.RUSAGE_CHILDREN) - workers_cpu
+            workers_rss = workers_peak_rss_mb()
             counts = standin.counts()
             standin_cpu = counts.cpu_seconds - standin_cpu
             for report in reports:
@@ -157,12 +172,16 @@ def main() -> None:
                 "subscribers": args.subscribers,
                 "segments": args.segments,
                 "concurrency": args.concurrency,
+                "processes": args.processes,
                 "seconds": round(seconds, 2),
                 "recipients_per_s": round(ours),
                 "cpu_seconds": round(cpu, 2),
+                "workers_cpu_seconds": round(workers_cpu, 2),
                 "standin_cpu_seconds": round(standin_cpu, 2),
                 "requests": counts.requests,
-                "peak_rss_mb": round(peak_rss_mb(), 1),
+                "peak_rss_mb": round(max(peak_rss_mb(), workers_rss), 1),
+                "main_peak_rss_mb": round(peak_rss_mb(), 1),
+                "workers_peak_rss_mb": round(workers_rss, 1),
                 "rss_before_send_mb": round(rss_before, 1),
                 "baseline_sample": args.sample,
                 "baseline_seconds": round(baseline_seconds, 2),

@@ -31,7 +31,7 @@ def segment_name(n: int) -> str:
     return f"seg-{n:02d}"
 
 
-def write_config(folder: Path, segments: int, concurrency: int) -> Path:
+def write_config(folder: Path, segments: int, concurrency: int, processes: int = 1) -> Path:
     tables = "".join(
         f'\n[segments.{segment_name(n)}]\nlists = ["{segment_name(n)}"]\n' for n in range(segments)
     )
@@ -44,6 +44,7 @@ backend = "sendgrid"
 timezone = "UTC"
 batch_size = 1000
 concurrency = {concurrency}
+processes = {processes}
 
 [sender]
 name = "City Desk"

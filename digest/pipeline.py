@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,11 +19,11 @@ from digest.compose.edition import Draft, compose
 from digest.compose.pool import Pool
 from digest.config import Config
 from digest.deliver import ledger
-from digest.deliver.backends import make_backend
 from digest.deliver.message import Recipient, personalise
 from digest.deliver.outbox import edition_folder, write_atomically
 from digest.deliver.progress import Progress
-from digest.deliver.send import Tally, deliver_edition
+from digest.deliver.send import Tally, start_delivery
+from digest.deliver.workers import BackendSpec, SendWorkers
 from digest.errors import DeliveryError, DigestError
 from digest.render.email import Identity, Rendered, render
 from digest.settings import SegmentSettings
@@ -63,21 +63,35 @@ def run_segments(
     ``backend`` names the delivery backend; empty means the configured one.
     """
     now = now or datetime.now(UTC)
-    reports = []
     known = [config.segments[name] for name in names if name in config.segments]
     with store.session() as session:
         pool = Pool.load(session, known, now)  # read once for every segment
-    for name in names:
-        try:
-            segment = config.segment(name)
-            reports.append(
-                run_segment(
-                    store, config, backend, segment, now, slot or slot_now(config, now), pool
-                )
-            )
-        except DigestError as e:
-            reports.append(SegmentReport(name, note=f"error: {e}", failed=True))
-    return reports
+    finishers: list[Callable[[], SegmentReport]] = []
+    with send_workers(store, config) as workers:
+        for name in names:
+            try:
+                segment = config.segment(name)
+                slot_key = slot or slot_now(config, now)
+                finish = _run_segment(store, config, backend, segment, now, slot_key, pool, workers)
+            except DigestError as e:
+                finish = _told(SegmentReport(name, note=f"error: {e}", failed=True))
+            # While worker processes send this edition, record the next one; in a terminal,
+            # one edition at a time, so that each progress bar runs to its end.
+            finishers.append(_told(_finished(name, finish)) if Progress.shown() else finish)
+        return [_finished(name, finish) for name, finish in zip(names, finishers, strict=True)]
+
+
+def _finished(name: str, finish: Callable[[], SegmentReport]) -> SegmentReport:
+    try:
+        return finish()
+    except DigestError as e:
+        return SegmentReport(name, note=f"error: {e}", failed=True)
+
+
+def send_workers(store: Store, config: Config) -> SendWorkers:
+    """The run's worker processes (``[digest] processes``), started when first needed."""
+    url = store.engine.url.render_as_string(hide_password=False)
+    return SendWorkers(url, config.general.processes, config.general.concurrency)
 
 
 def run_segment(
@@ -88,11 +102,33 @@ def run_segment(
     now: datetime,
     slot: str,
     pool: Pool | None = None,
+    workers: SendWorkers | None = None,
 ) -> SegmentReport:
-    """``pool`` holds the articles the run composes from (read for this segment if None)."""
+    """``pool`` holds the articles the run composes from (read for this segment if None);
+    ``workers`` are the run's worker processes, if it has any."""
+    return _run_segment(store, config, backend, segment, now, slot, pool, workers)()
+
+
+def _told(report: SegmentReport) -> Callable[[], SegmentReport]:
+    return lambda: report
+
+
+def _run_segment(
+    store: Store,
+    config: Config,
+    backend: str,
+    segment: SegmentSettings,
+    now: datetime,
+    slot: str,
+    pool: Pool | None = None,
+    workers: SendWorkers | None = None,
+) -> Callable[[], SegmentReport]:
+    """:func:`run_segment`, returning once the edition's sending has started: the
+    returned function waits for its end and reports."""
     unfinished = _unfinished(store, segment.name)
     if unfinished is not None:
-        return _send(store, config, backend, unfinished, now, note="resumed an unfinished edition")
+        note = "resumed an unfinished edition"
+        return _start_send(store, config, backend, unfinished, now, note, workers)
     with store.session() as session:
         pool = pool or Pool.load(session, [segment], now)
         seen = pool.history(segment.name).latest  # read before composing: see _record
@@ -109,12 +145,10 @@ def run_segment(
             if draft.since
             else "the start"
         )
-        return SegmentReport(segment.name, note=f"no new articles since {since}")
+        return _told(SegmentReport(segment.name, note=f"no new articles since {since}"))
     if len(draft.items) < segment.min_items:  # nothing recorded: they stay new for next time
-        return SegmentReport(
-            segment.name,
-            note=f"only {len(draft.items)} new items; waiting for {segment.min_items}",
-        )
+        waiting = f"only {len(draft.items)} new items; waiting for {segment.min_items}"
+        return _told(SegmentReport(segment.name, note=waiting))
     identity = Identity(config.sender.name, config.sender.postal_address, config.zone)
     user_templates = (
         config.resolve(config.general.templates_dir) if config.general.templates_dir else None
@@ -124,10 +158,10 @@ def run_segment(
         store, config, draft, rendered, slot, now, backend or config.general.backend, seen
     )
     if edition_id is None:
-        return SegmentReport(segment.name, note=f"already ran for slot {slot}")
+        return _told(SegmentReport(segment.name, note=f"already ran for slot {slot}"))
     if edition_id == 0:
-        return SegmentReport(segment.name, note="another run made this edition just now")
-    return _send(store, config, backend, edition_id, now)
+        return _told(SegmentReport(segment.name, note="another run made this edition just now"))
+    return _start_send(store, config, backend, edition_id, now, workers=workers)
 
 
 def _unfinished(store: Store, segment: str) -> int | None:
@@ -215,37 +249,77 @@ def lock_segment(session: Session, segment: str, now: datetime) -> None:
 
 
 def _send(
-    store: Store, config: Config, backend: str, edition_id: int, now: datetime, note: str = ""
+    store: Store,
+    config: Config,
+    backend: str,
+    edition_id: int,
+    now: datetime,
+    note: str = "",
+    workers: SendWorkers | None = None,
 ) -> SegmentReport:
     """Deliver an edition; ``written`` counts what this run handed over, not other senders."""
+    return _start_send(store, config, backend, edition_id, now, note, workers)()
+
+
+def _start_send(
+    store: Store,
+    config: Config,
+    backend: str,
+    edition_id: int,
+    now: datetime,
+    note: str = "",
+    workers: SendWorkers | None = None,
+) -> Callable[[], SegmentReport]:
+    """Start delivering an edition; the returned function waits for the end and reports.
+    While worker processes send it, the caller may record the next edition."""
     with store.session() as session:
         edition = session.get_one(Edition, edition_id)
         segment, items = edition.segment, len(edition.items)
         name = backend or edition.backend
     preview = write_preview(config, edition_id, segment, edition.html)
     tally = Tally()
+
+    def stopped(e: DeliveryError) -> SegmentReport:
+        with store.session() as session:
+            after = ledger.counts(session, edition_id)
+        why = f"stopped: {e}; `digest resume` continues it"
+        return SegmentReport(segment, items, after.recipients, tally.accepted, preview, why, True)
+
     try:
-        after = deliver_edition(
+        delivery = start_delivery(
             store,
             config,
-            lambda: make_backend(config, name),
+            BackendSpec(config, name),
             edition_id,
             progress=Progress(f"{segment} #{edition_id}"),
             tally=tally,
+            workers=workers,
         )
     except DeliveryError as e:
-        with store.session() as session:
-            after = ledger.counts(session, edition_id)
-        note = f"stopped: {e}; `digest resume` continues it"
-        return SegmentReport(segment, items, after.recipients, tally.accepted, preview, note, True)
-    if after.failed:
-        note = (note + "; " if note else "") + f"{after.failed} failed"
-    return SegmentReport(segment, items, after.recipients, tally.accepted, preview, note)
+        report = stopped(e)
+        return lambda: report
+
+    def finish() -> SegmentReport:
+        try:
+            after = delivery.finish()
+        except DeliveryError as e:
+            return stopped(e)
+        told = note + ("; " if note else "") + f"{after.failed} failed" if after.failed else note
+        return SegmentReport(segment, items, after.recipients, tally.accepted, preview, told)
+
+    return finish
 
 
-def resume_edition(store: Store, config: Config, backend: str, edition_id: int) -> SegmentReport:
+def resume_edition(
+    store: Store,
+    config: Config,
+    backend: str,
+    edition_id: int,
+    workers: SendWorkers | None = None,
+) -> SegmentReport:
     """Continue an unfinished edition: pending batches, and stale ones by the in-doubt policy."""
-    return _send(store, config, backend, edition_id, datetime.now(UTC), note="resumed")
+    now = datetime.now(UTC)
+    return _send(store, config, backend, edition_id, now, note="resumed", workers=workers)
 
 
 def write_preview(config: Config, edition_id: int, segment: str, html: str) -> Path:

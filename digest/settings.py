@@ -64,6 +64,11 @@ class GeneralSettings:
     timezone: str = setting("UTC", "IANA time zone of the schedules and of dates in emails.")
     batch_size: int = setting(1000, "Recipients per delivery batch (at most 1000).")
     concurrency: int = setting(4, "Batches in flight at once, each worker with its own connection.")
+    processes: int = setting(
+        1,
+        "Worker processes that share a large edition's batches (set it to the number of "
+        "cores: building requests is CPU work); 1 sends from the running process.",
+    )
     in_doubt: str = setting(
         "resend",
         "What to do with a batch a crashed sender may have handed over: resend or skip.",

@@ -32,11 +32,13 @@ import pytest
 from sendgrid_standin import FaultPlan, SendGridStandIn
 from sqlalchemy import select, update
 
+from digest import pipeline
 from digest.cli import main
-from digest.config import load_config
+from digest.config import Config, load_config
+from digest.deliver.workers import SendWorkers
 from digest.intake.ingest import ingest_all
-from digest.pipeline import sync_subscribers
-from digest.store.database import open_store
+from digest.pipeline import send_workers, sync_subscribers
+from digest.store.database import Store, open_store
 from digest.store.models import Edition, EditionStatus
 from subscribers.models import Subscriber
 
@@ -283,6 +285,15 @@ def test_kill_9_then_resume_reaches_everyone_and_repeats_only_batches_in_doubt(
     assert sum(t.mid_send for t in trials) >= 3, trials  # the kills did land mid-send
 
 
+def test_kill_9_of_a_run_with_worker_processes_takes_its_workers_along(tmp_path: Path) -> None:
+    folder = tmp_path / "template"
+    tables = {"digest": KILL_TABLES["digest"] + "\nprocesses = 2"}
+    prepare(write_newsroom(folder, people(KILL_READERS), **tables))
+    trials = kill_trials(folder, 6, seed=17)
+
+    assert sum(t.mid_send for t in trials) >= 2, trials
+
+
 @pytest.mark.slow
 def test_kill_9_fifty_times(kill_template: Path) -> None:
     trials = kill_trials(kill_template, 50, seed=11)
@@ -431,6 +442,34 @@ def test_answers_slower_than_the_timeout_repeat_only_batches_flagged_in_doubt(
     twice = {batch for address, batch in received(standin) if copies[address] > 1}
     assert twice  # the provider took some batches more than once, and each is flagged:
     assert twice <= {b["number"] for b in report["doubtful_batches"]}
+
+
+def test_worker_processes_share_a_large_edition_and_reach_everyone_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, env: None
+) -> None:
+    readers = people(60)  # twelve batches of five: enough to share
+    tables = {"digest": 'batch_size = 5\nconcurrency = 4\nprocesses = 2\nbackend = "sendgrid"'}
+    config = newsroom_for(tmp_path, readers, "", **tables)
+    made: list[SendWorkers] = []
+
+    def watched(store: Store, config: Config) -> SendWorkers:
+        made.append(send_workers(store, config))
+        return made[-1]
+
+    monkeypatch.setattr(pipeline, "send_workers", watched)
+    with SendGridStandIn() as standin:
+        monkeypatch.setenv("SENDGRID_API_HOST", standin.url)
+        code, output = cli(capsys, *send_argv(config, "sendgrid"))
+        _, report_line = cli(capsys, "status", "--json", "--config", str(config))
+
+    assert code == 0, output
+    assert Counter(address for address, _ in received(standin)) == Counter(readers)
+    (workers,) = made
+    assert len(workers.pids) == 2 and os.getpid() not in workers.pids  # two other processes
+    report = json.loads(report_line)
+    assert (report["sent"], report["pending"], report["status"]) == (60, 0, "sent")
+    (summary,) = [line for line in output.splitlines() if line.startswith(SEGMENT + " ")]
+    assert summary.split()[1:4] == ["1", "60", "60"]  # items, recipients, written
 
 
 # --- two senders at once ---

@@ -13,7 +13,7 @@ from digest.config import BACKENDS, load_config
 from digest.deliver.status import EditionStatusReport, statuses
 from digest.errors import DigestError
 from digest.options import config_option
-from digest.pipeline import SegmentReport, resume_edition
+from digest.pipeline import SegmentReport, resume_edition, send_workers
 from digest.store.database import open_store
 from digest.store.models import Edition, EditionStatus
 
@@ -60,9 +60,11 @@ def resume(config_path: Path, backend: str | None) -> None:
             unfinished = list(
                 session.scalars(select(Edition.id).where(Edition.status == EditionStatus.sending))
             )
-        reports: list[SegmentReport] = [
-            resume_edition(store, config, backend or "", edition) for edition in unfinished
-        ]
+        with send_workers(store, config) as workers:
+            reports: list[SegmentReport] = [
+                resume_edition(store, config, backend or "", edition, workers)
+                for edition in unfinished
+            ]
     if not reports:
         click.echo("nothing to resume")
     for r in reports:

@@ -8,6 +8,7 @@ from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
+from typing import NamedTuple
 
 from digest.render.email import PLACEHOLDERS, Rendered, one_line
 
@@ -17,8 +18,9 @@ ONE_CLICK = "List-Unsubscribe=One-Click"
 POLICY = policy.default.clone(max_line_length=998)
 
 
-@dataclass(frozen=True)
-class Recipient:
+class Recipient(NamedTuple):
+    """One reader of a batch (a tuple: a send makes one per reader)."""
+
     delivery_id: int
     email: str
     name: str
@@ -31,9 +33,14 @@ class Recipient:
         """RFC 8058: one HTTPS URI first, then a mailto."""
         return f"<{self.unsubscribe_url}>, <{self.unsubscribe_mailto}>"
 
+    @property
+    def greeting(self) -> str:
+        """The name the email greets: one line of at most 100 characters, or "there"."""
+        return one_line(self.name, 100) or "there"
+
     def values(self) -> dict[str, str]:
         """Placeholder → value, for both the text and the HTML part."""
-        name = one_line(self.name, 100) or "there"
+        name = self.greeting
         return {
             PLACEHOLDERS["name"]: name,
             PLACEHOLDERS["name_html"]: html.escape(name),

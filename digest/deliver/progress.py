@@ -20,6 +20,11 @@ class Progress:
     def enabled(self) -> bool:
         return self.stream.isatty()
 
+    @staticmethod
+    def shown(stream: TextIO | None = None) -> bool:
+        """Whether progress bars show on ``stream`` (standard error by default)."""
+        return (stream or sys.stderr).isatty()
+
     def start(self, total: int, done: int = 0) -> None:
         if self.enabled and total:
             self._bar = tqdm(

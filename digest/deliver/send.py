@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
@@ -26,6 +26,7 @@ from digest.deliver import ledger
 from digest.deliver.backend import Backend, BatchOutcome
 from digest.deliver.message import Outgoing, Recipient
 from digest.deliver.progress import Progress
+from digest.deliver.workers import BackendSpec, Running, SendWorkers
 from digest.errors import DeliveryError
 from digest.render.email import Rendered
 from digest.store.database import Store
@@ -122,18 +123,45 @@ def deliver_edition(
     clock: Clock = utcnow,
     progress: Progress | None = None,
     tally: Tally | None = None,
+    workers: SendWorkers | None = None,
 ) -> ledger.Counts:
     """Send every pending batch; the edition is marked sent when no recipient is pending.
 
+    ``workers``, given a :class:`~digest.deliver.workers.BackendSpec` as ``make_backend``,
+    send a large edition from several processes; otherwise this process's threads do.
     Raises DeliveryError (transient) when a worker had to stop: what it could not send
     stays pending for `digest resume`.
     """
+    delivery = start_delivery(
+        store,
+        config,
+        make_backend,
+        edition_id,
+        clock=clock,
+        progress=progress,
+        tally=tally,
+        workers=workers,
+    )
+    return delivery.finish()
+
+
+def start_delivery(
+    store: Store,
+    config: Config,
+    make_backend: BackendFactory,
+    edition_id: int,
+    *,
+    clock: Clock = utcnow,
+    progress: Progress | None = None,
+    tally: Tally | None = None,
+    workers: SendWorkers | None = None,
+) -> Delivery:
+    """:func:`deliver_edition` up to the point where the worker processes (if they take
+    the edition) are sending: the caller may do other work before :meth:`Delivery.finish`."""
     probe = make_backend()
     idempotent = probe.idempotent
     probe.close()
     with store.session() as session:
-        edition = session.get_one(Edition, edition_id)
-        outgoing = outgoing_for(config, edition)
         ledger.resolve_stale(
             session,
             edition_id,
@@ -145,25 +173,117 @@ def deliver_edition(
         total = ledger.counts(session, edition_id)
     if progress is not None:
         progress.start(total.recipients, done=total.sent + total.failed)
-    sender = _Sender(store, outgoing, Links(config, signer(store)), clock, progress, tally)
+    delivery = Delivery(store, edition_id, clock, progress, tally if tally is not None else Tally())
     # One batch alone first: a refused key or a broken body fails once, not per worker.
-    sender.work(make_backend, limit=1)
-    workers = max(1, config.general.concurrency)
-    if not sender.errors:
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="digest-send") as pool:
-            for future in [pool.submit(sender.work, make_backend) for _ in range(workers)]:
-                future.result()
-    if progress is not None:
-        progress.finish()
+    delivery.add(
+        *send_pending(
+            store,
+            config,
+            make_backend,
+            edition_id,
+            threads=1,
+            limit=1,
+            clock=clock,
+            progress=progress,
+        )
+    )
+    batches = -(-total.pending // max(1, config.general.batch_size))
+    if delivery.errors:
+        return delivery
+    if workers and isinstance(make_backend, BackendSpec) and workers.worth(batches):
+        delivery.settled = total.sent + total.failed
+        delivery.running = (workers, workers.start(edition_id, make_backend))
+    else:
+        threads = max(1, config.general.concurrency)
+        delivery.add(
+            *send_pending(
+                store,
+                config,
+                make_backend,
+                edition_id,
+                threads=threads,
+                clock=clock,
+                progress=progress,
+            )
+        )
+    return delivery
+
+
+@dataclass
+class Delivery:
+    """An edition being delivered: what this process handed over, and the worker
+    processes' share while they are still sending it."""
+
+    store: Store
+    edition_id: int
+    clock: Clock
+    progress: Progress | None
+    tally: Tally
+    errors: list[DeliveryError] = field(default_factory=list)
+    running: tuple[SendWorkers, Running] | None = None
+    settled: int = 0  # recipients sent or failed, as the progress bar last showed
+
+    def add(self, accepted: int, errors: list[DeliveryError]) -> None:
+        self.tally.accepted += accepted
+        self.errors += errors
+
+    def finish(self) -> ledger.Counts:
+        """Wait for the workers, if any; mark the edition sent when no recipient is
+        pending; raise the first error that stopped a worker."""
+        if self.running is not None:
+            workers, running = self.running
+            self.add(*workers.collect(running, self._poll))
+            self.running = None
+        if self.progress is not None:
+            self.progress.finish()
+        with self.store.session() as session:
+            result = ledger.counts(session, self.edition_id)
+            if result.pending == 0:
+                edition = session.get_one(Edition, self.edition_id)
+                edition.status = EditionStatus.sent
+                edition.sent_at = edition.sent_at or self.clock()
+        if self.errors:
+            raise self.errors[0]
+        return result
+
+    def _poll(self) -> None:
+        """Move the progress bar on by what the workers recorded in the ledger."""
+        if self.progress is None or not self.progress.enabled:
+            return
+        with self.store.session() as session:
+            now = ledger.counts(session, self.edition_id)
+        self.progress.advance(now.sent + now.failed - self.settled)
+        self.settled = now.sent + now.failed
+
+
+def send_pending(
+    store: Store,
+    config: Config,
+    make_backend: BackendFactory,
+    edition_id: int,
+    *,
+    threads: int,
+    limit: int | None = None,
+    clock: Clock = utcnow,
+    progress: Progress | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> tuple[int, list[DeliveryError]]:
+    """Send pending batches of the edition from ``threads`` threads of this process, each
+    until none is left (or ``limit`` batches, or ``stop()`` says so, or one failed).
+    Returns the recipients accepted and the errors that stopped a thread."""
     with store.session() as session:
-        result = ledger.counts(session, edition_id)
-        if result.pending == 0:
-            edition = session.get_one(Edition, edition_id)
-            edition.status = EditionStatus.sent
-            edition.sent_at = edition.sent_at or clock()
-    if sender.errors:
-        raise sender.errors[0]
-    return result
+        outgoing = outgoing_for(config, session.get_one(Edition, edition_id))
+    tally = Tally()
+    sender = _Sender(store, outgoing, Links(config, signer(store)), clock, progress, tally)
+    if stop is not None:
+        sender.stop = stop
+    if threads == 1:
+        sender.work(make_backend, limit)
+    else:
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="digest-send") as pool:
+            for future in [pool.submit(sender.work, make_backend, limit) for _ in range(threads)]:
+                future.result()
+    return tally.accepted, sender.errors
 
 
 class _Sender:
@@ -190,6 +310,7 @@ class _Sender:
         self.progress = progress
         self.tally = tally
         self.errors: list[DeliveryError] = []
+        self.stop: Callable[[], bool] = lambda: False  # claim no more batches when True
         self._lock = threading.Lock()
         serial = store.engine.dialect.name == "sqlite"
         self._writes: AbstractContextManager[object] = threading.Lock() if serial else nullcontext()
@@ -212,6 +333,7 @@ class _Sender:
                 error = finished.error
                 stop = error is not None and not error.permanent
                 go_on = not stop and not self.errors and (limit is None or done < limit)
+                go_on = go_on and not self.stop()
                 claimed = self._step(worker, finished, go_on=go_on)
                 self._count(finished, len(rows))
                 if stop and error is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import random
 import time
@@ -14,6 +15,7 @@ from sendgrid import SendGridAPIClient
 from digest.deliver.backend import BatchOutcome
 from digest.deliver.message import ONE_CLICK, Outgoing, Recipient
 from digest.errors import DeliveryError
+from digest.render.email import PLACEHOLDERS
 from digest.settings import Secret, SendGridSettings
 
 RETRYABLE = frozenset({429, 500, 502, 503, 504})
@@ -76,23 +78,22 @@ def request_json(outgoing: Outgoing, recipients: Sequence[Recipient], batch: int
     return json.dumps(shared)[:-1] + f',"personalizations":[{people}]}}'
 
 
-class _Keys(dict[str, str]):
-    """Placeholder → its JSON key, encoded once."""
-
-    def __missing__(self, key: str) -> str:
-        self[key] = encoded = _json(key) + ":"
-        return encoded
-
-
-_KEYS = _Keys()
+_NAME, _NAME_HTML, _UNSUBSCRIBE, _PREFERENCES = (
+    _json(PLACEHOLDERS[key]) + ":"
+    for key in ("name", "name_html", "unsubscribe_url", "preferences_url")
+)
 
 
 def _personalization(r: Recipient) -> str:
-    """One recipient's personalization: address, substitutions, List-Unsubscribe, id."""
-    name = f',"name":{_json(r.name)}' if r.name else ""
-    values = ",".join([_KEYS[k] + _json(v) for k, v in r.values().items()])
+    """One recipient's personalization: address, substitutions (the values of
+    :meth:`Recipient.values`, written out here: this runs once per recipient), the
+    List-Unsubscribe header, and the ledger row's id."""
+    name = r.greeting
+    to_name = f',"name":{_json(r.name)}' if r.name else ""
     return (
-        f'{{"to":[{{"email":{_json(r.email)}{name}}}],"substitutions":{{{values}}},'
+        f'{{"to":[{{"email":{_json(r.email)}{to_name}}}],"substitutions":{{'
+        f"{_NAME}{_json(name)},{_NAME_HTML}{_json(html.escape(name))},"
+        f"{_UNSUBSCRIBE}{_json(r.unsubscribe_url)},{_PREFERENCES}{_json(r.preferences_url)}}},"
         f'"headers":{{"List-Unsubscribe":{_json(r.list_unsubscribe)},'
         f'"List-Unsubscribe-Post":{_ONE_CLICK}}},'
         f'"custom_args":{{"delivery":"{int(r.delivery_id)}"}}}}'

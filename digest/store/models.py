@@ -159,7 +159,7 @@ class Delivery(Base):
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id"))
     email: Mapped[str] = mapped_column(String(320))
     batch: Mapped[int] = mapped_column(Integer)
-    status: Mapped[DeliveryStatus] = mapped_column(_enum(DeliveryStatus), index=True)
+    status: Mapped[DeliveryStatus] = mapped_column(_enum(DeliveryStatus))
     message_id: Mapped[str] = mapped_column(String(300), default="")
     error: Mapped[str] = mapped_column(Text, default="")
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

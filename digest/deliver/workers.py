@@ -1,0 +1,140 @@
+"""Worker processes for large sends.
+
+Building a batch's request (a thousand tokens and personalizations) is Python work, and a
+process's threads take turns on one interpreter lock. With ``[digest] processes`` above 1,
+a run starts that many worker processes once, the first time an edition is large enough
+to share, and every such edition of the run is sent by them together: each process
+claims batches from the ledger, sends them with its own backend and connections
+(``concurrency`` in flight across all processes), and records them, exactly as several
+``digest send`` processes would. A worker whose parent has died (``kill -9``) finishes the
+batch in hand and claims no more; whatever it leaves is in the ledger for `digest resume`.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import os
+import signal
+import sys
+from collections.abc import Callable
+from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+
+from digest.config import Config
+from digest.deliver.backend import Backend
+from digest.deliver.backends import make_backend
+from digest.errors import DeliveryError
+from digest.store.database import Store, make_engine
+
+Problem = tuple[str, bool, bool]  # a DeliveryError as (message, permanent, doubtful)
+Share = tuple[int, int, list[Problem]]  # a worker's pid, recipients accepted, errors
+Running = list["Future[Share]"]  # one edition's share of each worker
+PR_SET_PDEATHSIG = 1  # prctl(2)
+
+
+@dataclass(frozen=True)
+class BackendSpec:
+    """A backend factory that can travel to another process: the config and a name."""
+
+    config: Config
+    name: str = ""
+
+    def __call__(self) -> Backend:
+        return make_backend(self.config, self.name)
+
+
+class SendWorkers:
+    """A run's worker processes, started on first use; a context manager."""
+
+    def __init__(self, database_url: str, processes: int, threads: int) -> None:
+        self.database_url = database_url
+        self.processes = processes
+        self.threads = max(1, threads // processes) if processes else 1
+        self._pool: ProcessPoolExecutor | None = None
+        self.pids: set[int] = set()  # the worker processes that have taken part
+
+    def worth(self, pending_batches: int) -> bool:
+        """Whether an edition with so many batches left is better sent by the workers."""
+        return self.processes > 1 and pending_batches >= 4 * self.processes
+
+    def start(self, edition_id: int, spec: BackendSpec) -> Running:
+        """Set every worker sending the edition's pending batches."""
+        pool = self._start()
+        return [pool.submit(_work, spec, edition_id, self.threads) for _ in range(self.processes)]
+
+    def collect(
+        self, running: Running, poll: Callable[[], None]
+    ) -> tuple[int, list[DeliveryError]]:
+        """Wait for the workers to finish an edition, calling ``poll`` about twice a
+        second meanwhile. Returns the recipients they handed over, and their errors."""
+        while wait(running, timeout=0.5, return_when=FIRST_EXCEPTION).not_done:
+            poll()
+        poll()
+        accepted, errors = 0, []
+        for future in running:
+            pid, count, problems = future.result()
+            self.pids.add(pid)
+            accepted += count
+            errors += [DeliveryError(m, permanent=p, doubtful=d) for m, p, d in problems]
+        return accepted, errors
+
+    def _start(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.processes,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_open,
+                initargs=(self.database_url, os.getpid()),
+            )
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+    def __enter__(self) -> SendWorkers:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+_store: Store | None = None
+_parent = 0
+
+
+def _open(database_url: str, parent: int) -> None:
+    global _store, _parent
+    _die_with_parent()
+    _store, _parent = Store(make_engine(database_url)), parent
+
+
+def _die_with_parent() -> None:
+    """On Linux, have the kernel kill this worker when its parent dies, as a ``kill -9``
+    of a single sending process would have killed its threads: the worker's claims are
+    then stale, and the next run resolves them by the in-doubt policy. Elsewhere, a
+    worker whose parent died stops claiming batches (:func:`_orphaned`)."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass
+
+
+def _orphaned() -> bool:
+    return os.getppid() != _parent
+
+
+def _work(spec: BackendSpec, edition_id: int, threads: int) -> Share:
+    from digest.deliver.send import send_pending  # the worker side of deliver_edition
+
+    assert _store is not None, "worker process not initialised"
+    if _orphaned():  # the parent died before this worker could ask to die with it
+        return os.getpid(), 0, []
+    accepted, errors = send_pending(
+        _store, spec.config, spec, edition_id, threads=threads, stop=_orphaned
+    )
+    return os.getpid(), accepted, [(str(e), e.permanent, e.doubtful) for e in errors]
