@@ -23,6 +23,7 @@ from digest.intake.extract import extract
 from digest.intake.ingest import ingest_all
 from digest.options import backend_option, config_option
 from digest.pipeline import SegmentReport, run_segments, sync_subscribers
+from digest.segments_command import segments
 from digest.settings import settings_markdown, settings_text
 from digest.store.database import Store, open_store
 from digest.web import command as web_command
@@ -78,6 +79,7 @@ cli.add_command(preview.preview)
 cli.add_command(preview.pin)
 cli.add_command(preview.exclude)
 cli.add_command(subscribers_group)
+cli.add_command(segments)
 
 
 @cli.command()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import tomllib
 from dataclasses import dataclass, field, fields
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -24,9 +25,13 @@ from digest.settings import (
     SmtpSettings,
     SourceSettings,
     WebSettings,
+    moment,
 )
+from subscribers.models import Status
 
 BACKENDS = ("outbox", "smtp", "sendgrid")
+STATUSES = tuple(s.value for s in Status)
+DATE_KEYS = frozenset({"signed_up_after", "signed_up_before"})
 T = TypeVar("T")
 
 
@@ -156,6 +161,8 @@ def _make(cls: type[T], body: dict[str, Any], where: str) -> T:
     _check_keys(where, "", body, set(declared))
     values: dict[str, Any] = {}
     for key, value in body.items():
+        if key in DATE_KEYS and isinstance(value, date | time):
+            value = value.isoformat()  # an unquoted TOML date reads as one, not a string
         values[key] = _coerce(value, declared[key].type, f"{where} {key}")
     return cls(**values)
 
@@ -176,6 +183,14 @@ def _coerce(value: Any, annotation: Any, where: str) -> Any:
         and all(isinstance(v, str) for v in value)
     ):
         return tuple(value)
+    if kind == "dict[str, tuple[str, ...]]":
+        if isinstance(value, dict) and all(
+            isinstance(v, list) and all(isinstance(each, str) for each in v) for v in value.values()
+        ):
+            return {str(k): tuple(v) for k, v in value.items()}
+        raise ConfigError(
+            f'{where}: expected a table of lists of strings, e.g. {{plan = ["pro"]}}, got {value!r}'
+        )
     if kind.startswith("dict") and isinstance(value, dict):
         return {str(k): str(v) for k, v in value.items()}
     expected = {
@@ -228,6 +243,41 @@ def _validate(config: Config) -> None:
             raise ConfigError(f"{where} [segments.{segment.name}] schedule: {problem}")
         if segment.max_items < 1:
             raise ConfigError(f"{where} [segments.{segment.name}] max_items: must be at least 1")
+        _validate_audience(config, segment, f"{where} [segments.{segment.name}]")
+
+
+def _validate_audience(config: Config, segment: SegmentSettings, where: str) -> None:
+    if not segment.status:
+        raise ConfigError(f'{where} status: name at least one status, e.g. ["active"]')
+    for name in segment.status:
+        if name not in STATUSES:
+            raise ConfigError(f"{where} status: {name!r} is not one of " + ", ".join(STATUSES))
+    for name in segment.frequency:
+        if name and name not in config.web.frequencies:
+            raise ConfigError(
+                f"{where} frequency: {name!r} is not one of [web] frequencies ("
+                + ", ".join(config.web.frequencies)
+                + '), or "" for none chosen'
+            )
+    for key, allowed in segment.attribute_in.items():
+        if not allowed:
+            raise ConfigError(f"{where} attribute_in: {key!r} needs at least one value")
+    moments: dict[str, datetime | None] = {}
+    for key in sorted(DATE_KEYS):
+        text = getattr(segment, key)
+        try:
+            moments[key] = moment(text)
+        except ValueError:
+            raise ConfigError(
+                f"{where} {key}: {text!r} is not an ISO date or date-time such as 2024-05-01 "
+                "or 2024-05-01T09:00:00+02:00"
+            ) from None
+    after, before = moments["signed_up_after"], moments["signed_up_before"]
+    if after is not None and before is not None and after >= before:
+        raise ConfigError(
+            f"{where}: signed_up_after must be earlier than signed_up_before, "
+            "or the segment reaches nobody"
+        )
 
 
 def check_cron(expression: str) -> str:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -21,6 +21,13 @@ from digest.config import Config
 from digest.deliver import ledger
 from digest.deliver.message import Recipient, personalise
 from digest.deliver.outbox import edition_folder, write_atomically
+from digest.deliver.personal import (
+    RenderVariant,
+    Topics,
+    reader_groups,
+    record_personal_recipients,
+    variant_draft,
+)
 from digest.deliver.progress import Progress
 from digest.deliver.send import Tally, start_delivery
 from digest.deliver.workers import BackendSpec, SendWorkers
@@ -29,6 +36,7 @@ from digest.render.email import Identity, Rendered, render
 from digest.settings import SegmentSettings
 from digest.store.database import Store
 from digest.store.models import Edition, EditionItem, EditionStatus, SegmentLock
+from subscribers.audience import conditions
 from subscribers.errors import AudienceError, ImportRowError
 from subscribers.importer import SubscriberRow, merge, read_csv
 
@@ -154,8 +162,28 @@ def _run_segment(
         config.resolve(config.general.templates_dir) if config.general.templates_dir else None
     )
     rendered = render(draft, identity, user_templates)
+    variants: dict[Topics, Rendered] = {}
+
+    def render_variant(variant: Draft, topics: Topics) -> Rendered:
+        if topics not in variants:
+            variants[topics] = render(variant, identity, user_templates, topics)
+        return variants[topics]
+
+    if segment.personalised:  # render before the segment is locked; new groups render later
+        with store.session() as session:
+            groups, _ = reader_groups(session, draft, audience(segment))
+        for topics in sorted(t for t in groups if t is not None):
+            render_variant(variant_draft(draft, topics), topics)
     edition_id = _record(
-        store, config, draft, rendered, slot, now, backend or config.general.backend, seen
+        store,
+        config,
+        draft,
+        rendered,
+        slot,
+        now,
+        backend or config.general.backend,
+        seen,
+        render_variant,
     )
     if edition_id is None:
         return _told(SegmentReport(segment.name, note=f"already ran for slot {slot}"))
@@ -182,6 +210,7 @@ def _record(
     now: datetime,
     backend: str,
     seen: int | None,
+    render_variant: RenderVariant | None = None,
 ) -> int | None:
     """Store the edition, its items and its recipients in one transaction.
 
@@ -224,12 +253,25 @@ def _record(
             )
             used = [item.article_id for item in draft.items]
             consume(session, segment.name, [*used, *draft.considered])
-            ledger.record_recipients(
-                session, edition.id, segment.lists, segment.where, config.general.batch_size
-            )
+            if segment.personalised and render_variant is not None:
+                record_personal_recipients(
+                    session,
+                    edition.id,
+                    draft,
+                    audience(segment),
+                    config.general.batch_size,
+                    render_variant,
+                )
+                return edition.id
+            ledger.record_recipients(session, edition.id, segment.rule(), config.general.batch_size)
             return edition.id
     except IntegrityError:
         return None
+
+
+def audience(segment: SegmentSettings) -> ColumnElement[bool]:
+    """SQL for the segment's readers."""
+    return conditions(segment.rule())
 
 
 def latest_edition(session: Session, segment: str) -> int | None:

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import MISSING, dataclass, field, fields
+from datetime import UTC, datetime
 from typing import Any
+
+from subscribers.audience import Rule
 
 
 class Secret:
@@ -215,6 +218,32 @@ class SegmentSettings:
     where: dict[str, str] = setting(
         dict, "Audience rule: subscriber attributes that must all equal these values.", factory=True
     )
+    status: tuple[str, ...] = setting(
+        ("active",),
+        "Audience rule: subscriber statuses counted by `digest segments`; only active "
+        "subscribers are ever sent to, whatever this says.",
+    )
+    follows_any: tuple[str, ...] = setting((), "Audience rule: follows at least one of these tags.")
+    follows_all: tuple[str, ...] = setting((), "Audience rule: follows every one of these tags.")
+    follows_none: tuple[str, ...] = setting((), "Audience rule: follows none of these tags.")
+    frequency: tuple[str, ...] = setting(
+        (), 'Audience rule: chose one of these frequencies; "" matches those who chose none.'
+    )
+    attribute_in: dict[str, tuple[str, ...]] = setting(
+        dict,
+        'Audience rule: attribute → allowed values, e.g. {plan = ["pro", "team"]}; '
+        '"" matches an unset attribute.',
+        factory=True,
+    )
+    attribute_exists: tuple[str, ...] = setting(
+        (), "Audience rule: attributes that must be set (present and not empty)."
+    )
+    signed_up_after: str = setting(
+        "", "Audience rule: signed up on or after this ISO date or date-time (UTC without offset)."
+    )
+    signed_up_before: str = setting(
+        "", "Audience rule: signed up before this ISO date or date-time (UTC without offset)."
+    )
     include_tags: tuple[str, ...] = setting((), "Articles with any of these tags; empty means all.")
     exclude_tags: tuple[str, ...] = setting((), "Articles with any of these tags are left out.")
     max_items: int = setting(10, "Most items in one edition.")
@@ -237,10 +266,59 @@ class SegmentSettings:
     subject: str = setting(
         "{title}: {top_headline}", "Subject line; {title}, {top_headline}, {count}, {date} fill in."
     )
+    personalised: bool = setting(
+        False,
+        "Each reader gets only the items in the tags they follow (everything when they follow "
+        "none); readers who follow the same tags share one render.",
+    )
 
+    def rule(self) -> Rule:
+        """The segment's audience as the subscribers package's :class:`Rule`."""
+        return Rule(
+            lists=self.lists,
+            where=self.where,
+            statuses=self.status,
+            follows_any=self.follows_any,
+            follows_all=self.follows_all,
+            follows_none=self.follows_none,
+            frequencies=self.frequency,
+            attributes_in=self.attribute_in,
+            attributes_exist=self.attribute_exists,
+            signed_up_after=moment(self.signed_up_after),
+            signed_up_before=moment(self.signed_up_before),
+        )
+
+
+def moment(text: str) -> datetime | None:
+    """An ISO date or date-time from the config; UTC when it has no offset; None when "".
+
+    Raises ``ValueError`` for anything else (config loading reports it).
+    """
+    if not text:
+        return None
+    when = datetime.fromisoformat(text)
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when
+
+
+AUDIENCE_KEYS = frozenset(
+    {
+        "lists",
+        "where",
+        "status",
+        "follows_any",
+        "follows_all",
+        "follows_none",
+        "frequency",
+        "attribute_in",
+        "attribute_exists",
+        "signed_up_after",
+        "signed_up_before",
+    }
+)
+"""A segment's audience is its own: these keys are not taken from ``[defaults]``."""
 
 SEGMENT_DEFAULT_KEYS = frozenset(
-    f.name for f in fields(SegmentSettings) if f.name not in {"name", "title", "lists", "where"}
+    f.name for f in fields(SegmentSettings) if f.name not in {"name", "title", *AUDIENCE_KEYS}
 )
 
 TABLES: dict[str, type] = {

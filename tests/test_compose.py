@@ -11,7 +11,7 @@ from digest.intake.ingest import ingest_all
 from digest.settings import SegmentSettings
 from digest.store.database import Store
 from digest.store.models import Edition, EditionItem, EditionStatus
-from subscribers.audience import audience
+from subscribers.audience import Rule, audience
 from subscribers.importer import SubscriberRow, merge
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
@@ -105,14 +105,14 @@ def test_audience_by_list_and_attribute_rule(store: Store) -> None:
     ]
     with store.session() as session:
         merge(session, rows, NOW)
-        assert [s.email for s in audience(session, ("news",), {})] == [
+        assert [s.email for s in audience(session, Rule(lists=("news",)))] == [
             "a@example.com",
             "b@example.com",
         ]
-        assert [s.email for s in audience(session, (), {"plan": "pro"})] == [
+        assert [s.email for s in audience(session, Rule(where={"plan": "pro"}))] == [
             "b@example.com",
             "c@example.com",
         ]
-        assert [s.email for s in audience(session, ("news",), {"locale": "de-DE"})] == [
-            "a@example.com"
-        ]
+        assert [
+            s.email for s in audience(session, Rule(lists=("news",), where={"locale": "de-DE"}))
+        ] == ["a@example.com"]

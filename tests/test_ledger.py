@@ -36,6 +36,7 @@ from digest.store.models import (
     Edition,
     EditionStatus,
 )
+from subscribers.audience import Rule
 from subscribers.models import Membership, Status, Subscriber
 
 NOW = datetime(2026, 11, 2, 7, 0, tzinfo=UTC)
@@ -86,7 +87,7 @@ def make_edition(store: Store, segment: str = LIST) -> int:
 
 def record(store: Store, edition_id: int, batch_size: int) -> int:
     with store.session() as session:
-        return ledger.record_recipients(session, edition_id, [LIST], {}, batch_size)
+        return ledger.record_recipients(session, edition_id, Rule(lists=(LIST,)), batch_size)
 
 
 def batches(store: Store, edition_id: int) -> dict[int, Batch]:

@@ -12,6 +12,7 @@ EXPECTED = {
     "app_secrets",
     "article_engagement",
     "editor_choices",
+    "edition_variants",
     "webhook_events",
     "article_signatures",
     "batches",

@@ -25,6 +25,7 @@ from digest.deliver import ledger
 from digest.pipeline import resume_edition
 from digest.store.database import Store
 from digest.store.models import Delivery, DeliveryStatus, Edition, EditionStatus
+from subscribers.audience import Rule
 from subscribers.models import Status, Subscriber
 
 ADDRESS = "new.reader@example.com"
@@ -107,7 +108,9 @@ def test_an_address_suppressed_after_the_edition_was_recorded_is_not_sent(site: 
         )
         session.add(edition)
         session.flush()
-        assert ledger.record_recipients(session, edition.id, ("tech-weekly",), {}, 1000) == 2
+        assert (
+            ledger.record_recipients(session, edition.id, Rule(lists=("tech-weekly",)), 1000) == 2
+        )
         edition_id = edition.id
     token = site.web.links.token(leaves, "tech-weekly")
     assert site.client.post(

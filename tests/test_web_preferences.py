@@ -9,7 +9,7 @@ import pytest
 from webtools import Site, add_subscriber, open_site
 
 from digest.store.database import Store
-from subscribers.audience import audience
+from subscribers.audience import Rule, audience
 from subscribers.models import Membership, Status, Subscriber
 
 
@@ -89,14 +89,14 @@ def test_pause_stops_every_segment_and_resume_restarts(site: Site) -> None:
     paused = load(site, who)
     assert paused.status == Status.pending and paused.confirmed_at is not None
     with site.store.session() as session:
-        assert audience(session, ["tech-weekly"], {}) == []
+        assert audience(session, Rule(lists=("tech-weekly",))) == []
     page = site.soup(site.client.get(url(site, who)))
     assert page.find("input", attrs={"name": "paused"}).has_attr("checked")
 
     site.client.post(url(site, who), data={"lists": ["tech-weekly"]})
     assert load(site, who).status == Status.active
     with site.store.session() as session:
-        assert [s.id for s in audience(session, ["tech-weekly"], {})] == [who]
+        assert [s.id for s in audience(session, Rule(lists=("tech-weekly",)))] == [who]
 
 
 def test_bad_values_are_refused_and_nothing_changes(site: Site) -> None:

@@ -7,7 +7,6 @@ accepted by the provider: it is flagged in doubt and resolved by policy.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,7 +16,7 @@ from sqlalchemy.orm import Session, aliased
 from digest.deliver.backend import BatchOutcome
 from digest.deliver.stale import HOST, resolve_stale, worker_name
 from digest.store.models import Batch, BatchStatus, Delivery, DeliveryStatus
-from subscribers.audience import conditions
+from subscribers.audience import Rule, conditions
 from subscribers.models import Status, Subscriber
 
 __all__ = ["HOST", "BatchOutcome", "Counts", "resolve_stale", "worker_name"]
@@ -34,14 +33,11 @@ class Counts:
     in_doubt: int = 0
 
 
-def record_recipients(
-    session: Session,
-    edition_id: int,
-    lists: Sequence[str],
-    where: Mapping[str, str],
-    batch_size: int,
-) -> int:
-    """One pending row per subscriber of the audience, and their batches, in SQL only."""
+def record_recipients(session: Session, edition_id: int, rule: Rule, batch_size: int) -> int:
+    """One pending row per active subscriber the rule matches, and their batches, in SQL only.
+
+    Only active subscribers are recorded, whatever statuses the rule names.
+    """
     number = func.row_number().over(order_by=Subscriber.id) - 1
     audience = select(
         literal(edition_id),
@@ -51,7 +47,7 @@ def record_recipients(
         literal(DeliveryStatus.pending.value),
         literal(""),
         literal(""),
-    ).where(conditions(lists, where))
+    ).where(conditions(rule))
     session.execute(
         insert(Delivery).from_select(
             ["edition_id", "subscriber_id", "email", "batch", "status", "message_id", "error"],
@@ -123,6 +119,14 @@ def claim(session: Session, edition_id: int, worker: str, now: datetime) -> int 
         .execution_options(synchronize_session=False)
     )
     return None if taken is None else int(taken)
+
+
+def batch_variant(session: Session, edition_id: int, number: int) -> int | None:
+    """The variant (a personalised edition's render) the batch's readers get; None: the
+    edition's own render."""
+    return session.scalar(
+        select(Batch.variant_id).where(Batch.edition_id == edition_id, Batch.number == number)
+    )
 
 
 Pending = tuple[int, str, int, str]

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
@@ -30,7 +30,7 @@ from digest.deliver.workers import BackendSpec, Running, SendWorkers
 from digest.errors import DeliveryError
 from digest.render.email import Rendered
 from digest.store.database import Store
-from digest.store.models import Edition, EditionStatus
+from digest.store.models import Edition, EditionStatus, EditionVariant
 from subscribers.tokens import TokenSigner
 
 Clock = Callable[[], datetime]
@@ -286,6 +286,9 @@ def send_pending(
     return tally.accepted, sender.errors
 
 
+Claimed = tuple[int, list[ledger.Pending], Outgoing]  # a batch's number, rows and message
+
+
 class _Sender:
     """The workers of one edition: claim a batch, send it, record it, claim the next.
 
@@ -311,6 +314,7 @@ class _Sender:
         self.tally = tally
         self.errors: list[DeliveryError] = []
         self.stop: Callable[[], bool] = lambda: False  # claim no more batches when True
+        self._variants: dict[int, Outgoing] = {}
         self._lock = threading.Lock()
         serial = store.engine.dialect.name == "sqlite"
         self._writes: AbstractContextManager[object] = threading.Lock() if serial else nullcontext()
@@ -327,8 +331,8 @@ class _Sender:
             done = 0
             claimed = self._step(worker, None, go_on=True)
             while claimed is not None:
-                number, rows = claimed
-                finished = self._attempt(backend, number, rows)
+                number, rows, outgoing = claimed
+                finished = self._attempt(backend, number, rows, outgoing)
                 done += 1
                 error = finished.error
                 stop = error is not None and not error.permanent
@@ -341,9 +345,7 @@ class _Sender:
         finally:
             backend.close()
 
-    def _step(
-        self, worker: str, finished: Finished | None, *, go_on: bool
-    ) -> tuple[int, list[ledger.Pending]] | None:
+    def _step(self, worker: str, finished: Finished | None, *, go_on: bool) -> Claimed | None:
         """Record ``finished`` and claim the next batch in one commit; read its rows."""
         edition_id = self.outgoing.edition_id
         with self._writes, self.store.session() as session:
@@ -354,14 +356,30 @@ class _Sender:
         if number is None:
             return None
         with self.store.session() as session:  # a read: other workers may write meanwhile
-            return number, ledger.batch_rows(session, edition_id, number)
+            variant = ledger.batch_variant(session, edition_id, number)
+            outgoing = self.outgoing if variant is None else self._variant(session, variant)
+            return number, ledger.batch_rows(session, edition_id, number), outgoing
 
-    def _attempt(self, backend: Backend, number: int, rows: list[ledger.Pending]) -> Finished:
-        recipients = [self.links.recipient(row, self.outgoing.segment) for row in rows]
+    def _variant(self, session: Session, variant_id: int) -> Outgoing:
+        """The outgoing message of a personalised edition's variant, read once."""
+        with self._lock:
+            found = self._variants.get(variant_id)
+        if found is None:
+            variant = session.get_one(EditionVariant, variant_id)
+            rendered = Rendered(variant.subject, variant.preheader, variant.html, variant.text, ())
+            found = replace(self.outgoing, rendered=rendered)
+            with self._lock:
+                self._variants[variant_id] = found
+        return found
+
+    def _attempt(
+        self, backend: Backend, number: int, rows: list[ledger.Pending], outgoing: Outgoing
+    ) -> Finished:
+        recipients = [self.links.recipient(row, outgoing.segment) for row in rows]
         if not recipients:
             return Finished(number, BatchOutcome())
         try:
-            return Finished(number, backend.send_batch(self.outgoing, recipients, number))
+            return Finished(number, backend.send_batch(outgoing, recipients, number))
         except DeliveryError as e:
             return Finished(number, error=e)
 

@@ -50,18 +50,28 @@ def one_line(value: str, limit: int = 250) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
-def render(draft: Draft, identity: Identity, user_templates: Path | None = None) -> Rendered:
-    """Render ``draft``, dropping trailing items if the HTML would be clipped by Gmail."""
+def render(
+    draft: Draft,
+    identity: Identity,
+    user_templates: Path | None = None,
+    topics: tuple[str, ...] = (),
+) -> Rendered:
+    """Render ``draft``, dropping trailing items if the HTML would be clipped by Gmail.
+    ``topics``: the followed tags a personalised variant was picked for, named in the intro."""
     items = draft.items
     while True:
-        rendered = _render(draft, items, identity, user_templates)
+        rendered = _render(draft, items, identity, user_templates, topics)
         if len(rendered.html.encode("utf-8")) <= GMAIL_CLIP_BYTES or len(items) <= 1:
             return rendered
         items = items[:-1]
 
 
 def _render(
-    draft: Draft, items: tuple[DraftItem, ...], identity: Identity, user_templates: Path | None
+    draft: Draft,
+    items: tuple[DraftItem, ...],
+    identity: Identity,
+    user_templates: Path | None,
+    topics: tuple[str, ...] = (),
 ) -> Rendered:
     segment = draft.segment
     title = segment.title or segment.name.replace("-", " ").title()
@@ -85,6 +95,7 @@ def _render(
         "postal_address": identity.postal_address,
         "segment": segment.name,
         "items": [_item_context(i, identity.zone) for i in items],
+        "topics": list(topics),
     }
     names = [f"email/digest-{segment.name}", "email/digest"]
     try:

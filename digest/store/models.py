@@ -206,6 +206,27 @@ class Batch(Base):
     claimed_by: Mapped[str] = mapped_column(String(200), default="")
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The render its readers get: a personalised edition's variant; None is the edition's own.
+    variant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("edition_variants.id", ondelete="CASCADE")
+    )
+
+
+class EditionVariant(Base):
+    """One render of a personalised edition: the items in one set of followed tags,
+    shared by every reader who follows that set (among the edition's tags)."""
+
+    __tablename__ = "edition_variants"
+    __table_args__ = (UniqueConstraint("edition_id", "topics"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="CASCADE"))
+    topics: Mapped[str] = mapped_column(String(2000))  # the tags, sorted, comma-separated
+    article_ids: Mapped[str] = mapped_column(Text)  # the items, in order, comma-separated
+    subject: Mapped[str] = mapped_column(Text)
+    preheader: Mapped[str] = mapped_column(Text, default="")
+    html: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
 
 
 class SegmentLock(Base):
