@@ -102,7 +102,8 @@ def compose(
                 yield drop(scored, f"same story as #{first.id} {first.title!r}")
         yield from choice.dropped()
 
-    rest_of = {best.article.id: rest for best, rest in stories}
+    picked = {p.scored.article.id for p in picks}
+    rest_of = {best.article.id: rest for best, rest in stories if best.article.id in picked}
     chosen = [p.scored.article for p in picks]
     others = pool.siblings(chosen, segment, now)
     words = segment.summary_words

@@ -28,26 +28,29 @@ def _key(summariser: Summariser, article: Candidate, words: int) -> Key | None:
 
 def cached(summariser: Summariser, article: Candidate, words: int) -> str | None:
     """The kept summary of this version of the article, if there is one."""
-    key = _key(summariser, article, words)
-    found = _cache.get(key) if key else None
-    if key and found is not None:
-        _cache.move_to_end(key)
-    return found
+    return _lookup(_key(summariser, article, words))
 
 
 def summary(summariser: Summariser, article: Candidate, text: str, words: int) -> str:
     """``summariser``'s summary of the article (whose text is ``text``), made once per text
     version and budget."""
-    found = cached(summariser, article, words)
+    key = _key(summariser, article, words)
+    found = _lookup(key)
     if found is not None:
         return found
     made = summariser.summarise(article.title, text, words)
-    key = _key(summariser, article, words)
     if key:
         _cache[key] = made
         if len(_cache) > LIMIT:
             _cache.popitem(last=False)
     return made
+
+
+def _lookup(key: Key | None) -> str | None:
+    found = _cache.get(key) if key else None
+    if key and found is not None:
+        _cache.move_to_end(key)
+    return found
 
 
 def clear() -> None:

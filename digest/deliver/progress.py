@@ -18,7 +18,7 @@ class Progress:
 
     @property
     def enabled(self) -> bool:
-        return self.stream.isatty()
+        return self.shown(self.stream)
 
     @staticmethod
     def shown(stream: TextIO | None = None) -> bool:
