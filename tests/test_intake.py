@@ -118,3 +118,83 @@ def test_feed_over_http_uses_etag_and_survives_errors(store: Store, tmp_path: Pa
     conditional = [h for path, h in server.requests if path == "/feed.xml"][1]
     assert conditional.get("If-None-Match") == '"v1"'
     assert conditional.get("User-Agent", "").startswith("Digest/")
+
+
+RSS_091 = b"""<?xml version="1.0"?>
+<rss version="0.91"><channel><title>Old Desk</title><link>https://old.example/</link>
+<description>d</description><language>en</language>
+<item><title>Council votes on the bridge</title><link>https://old.example/bridge</link>
+<description>The council voted 7 to 2 on Tuesday to rebuild the Mill Street bridge.</description>
+</item></channel></rss>"""
+
+RSS_10 = b"""<?xml version="1.0"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+ xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">
+<channel rdf:about="https://rdf.example/"><title>RDF Desk</title>
+<link>https://rdf.example/</link><description>d</description></channel>
+<item rdf:about="https://rdf.example/harbour"><title>Harbour reopens</title>
+<link>https://rdf.example/harbour</link>
+<description>The harbour reopened on Monday after a storm closed it for a week.</description>
+<dc:creator>Ana Pires</dc:creator><dc:subject>Local News</dc:subject>
+<dc:date>2026-11-20T09:00:00Z</dc:date></item></rdf:RDF>"""
+
+ATOM_03 = b"""<?xml version="1.0"?>
+<feed version="0.3" xmlns="http://purl.org/atom/ns#"><title>Atom Desk</title>
+<link rel="alternate" type="text/html" href="https://atom.example/"/>
+<entry><title>Rail strike called off</title>
+<link rel="alternate" type="text/html" href="https://atom.example/rail"/>
+<issued>2026-11-21T10:00:00Z</issued><modified>2026-11-21T10:00:00Z</modified>
+<author><name>Sam Okoro</name></author>
+<content type="text/html" mode="escaped">
+&lt;p&gt;The union called off Friday's rail strike.&lt;/p&gt;</content>
+</entry></feed>"""
+
+
+def test_older_feed_formats_rss_091_rss_10_and_atom_03_parse() -> None:
+    (old,) = parse_feed(RSS_091)[1]
+    assert (old.url, old.title) == ("https://old.example/bridge", "Council votes on the bridge")
+    assert "Mill Street bridge" in old.text
+    (rdf,) = parse_feed(RSS_10)[1]
+    assert (rdf.url, rdf.author, rdf.tags) == (
+        "https://rdf.example/harbour",
+        "Ana Pires",
+        ("local-news",),
+    )
+    assert rdf.published == datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    (atom,) = parse_feed(ATOM_03)[1]
+    assert (atom.url, atom.author) == ("https://atom.example/rail", "Sam Okoro")
+    assert atom.published == datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
+    assert "rail strike" in atom.text
+
+
+RELATIVE = b"""<?xml version="1.0"?>
+<rss version="2.0"><channel><title>Site</title><link>https://news.example/</link>
+<item><title>Flood defences finished</title><link>/2026/11/flood-defences</link>
+<description><![CDATA[<p>The <a href="/topics/floods">flood</a> wall is done.
+<img src="../img/wall.jpg" alt="The wall"> <a href="javascript:alert(1)">x</a>
+<a href="//cdn.example/map.pdf">map</a></p>]]></description></item>
+</channel></rss>"""
+
+
+def test_relative_links_become_absolute_from_a_file_and_from_a_url() -> None:
+    (from_file,) = parse_feed(RELATIVE)[1]
+    assert from_file.url == "https://news.example/2026/11/flood-defences"
+    assert 'href="https://news.example/topics/floods"' in from_file.html
+    assert 'src="https://news.example/2026/img/wall.jpg"' in from_file.html
+    assert 'href="https://cdn.example/map.pdf"' in from_file.html
+    assert "javascript" not in from_file.html
+    (from_url,) = parse_feed(RELATIVE, location="https://feeds.other.example/rss/all.xml")[1]
+    assert from_url.url == "https://feeds.other.example/2026/11/flood-defences"
+    assert 'href="https://feeds.other.example/topics/floods"' in from_url.html
+
+
+def test_a_json_feed_resolves_relative_item_urls_against_its_home_page() -> None:
+    document = (
+        b'{"version": "https://jsonfeed.org/version/1.1", "title": "J",'
+        b' "home_page_url": "https://j.example/blog/",'
+        b' "items": [{"id": "1", "url": "posts/one", "title": "One",'
+        b' "content_html": "<p>See <a href=\\"/about\\">us</a> for the full story today.</p>"}]}'
+    )
+    (entry,) = parse_feed(document)[1]
+    assert entry.url == "https://j.example/blog/posts/one"
+    assert 'href="https://j.example/about"' in entry.html

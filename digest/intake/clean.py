@@ -18,10 +18,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from digest.intake.html_text import Block, blocks
+from digest.intake.phrases import DECISIVE, SUGGESTIVE, phrase_hits
 
 THRESHOLD = 1.0
-DECISIVE = 2.0  # a phrase that marks boilerplate wherever it stands
-SUGGESTIVE = 0.7  # a phrase that needs another sign (position, shape) to agree
 REPETITION = 2.5  # a line recurring across the source's articles goes, whatever it looks like
 SENTENCE_END = re.compile(r"[.!?…:][\"'”’)\]]*$")
 HINT_WEIGHTS = {  # a box the markup names is boilerplate, unless it wraps most of the text
@@ -29,84 +28,6 @@ HINT_WEIGHTS = {  # a box the markup names is boilerplate, unless it wraps most 
     **dict.fromkeys(("author-bio", "comments", "tags", "nav", "form", "promo"), DECISIVE),
     **{"aside": 0.6, "footer": 0.6, "header": 0.5},
 }
-_SEP = r"\s*(?:[:|»›>→…–—-]|$)"
-_NAME = r"[A-Z][\w.'’-]*(?:\s+(?:[A-Z][\w.'’-]*|de|van|von|al|bin))*"
-_PHRASE_TEXT = {
-    "promo": (
-        DECISIVE,
-        r"^(must[- ]reads?|read more|read also|also read|more reading|further reading|"
-        r"related( stories| articles| coverage| reading| content| posts?| links?)?|"
-        r"recommended( for you| reading| stories)?|you (may|might) (also )?(like|enjoy)|"
-        r"don'?t miss|see also|trending( now)?|most (read|popular)|editor'?s picks?|"
-        r"top stories|continue reading|keep reading|read the full (story|article))"
-        + _SEP
-        + r"|^more (from|on|in) [^:.!?]{1,40}?\s*(:|$)|^the post .{1,300} appeared first on |"
-        r"^\W{0,2}(click|tap) here\b",
-    ),
-    "media": (SUGGESTIVE, r"^(watch|listen|video|podcast|gallery|photos|in pictures)\s*[:|]"),
-    "share": (
-        DECISIVE,
-        r"^(share|tweet|email|print|pin it|whatsapp|facebook|twitter|linkedin|reddit|"
-        r"copy link|share on \w+|share via \w+)( (this|article|story|page|link|post))*"
-        r"\s*[:!.]?$|\bshare (this|the) (article|story|post|page)\b|^(follow|like) us on\b|"
-        r"^follow (him|her|them|us|@\w+)\b|\bclick (here )?to share\b|"
-        r"^((share|post|send)( on| via| to)? \w+\s*)+$",
-    ),
-    "subscribe": (
-        DECISIVE,
-        r"^(sign up|subscribe|register|join)\b.{0,80}\b(newsletters?|inbox|email alerts|"
-        r"mailing list)|\b(sign up|subscribe) (for|to) (our|the|this) ([\w'’-]+ ){0,4}newsletter|"
-        r"(delivered (straight |directly )?|^get (the|our) .{0,60}\b(in|to) )your inbox|"
-        r"^(subscribe|sign up|register)( now| today| here| free)?\s*[!.]?$|"
-        r"^(become|join as) a (paying )?(member|subscriber|supporter|patron)\b|"
-        r"^(please )?support (our|independent|quality) (work|journalism|reporting)|"
-        r"\bdonate (today|now|here)\b",
-    ),
-    "newsletter": (SUGGESTIVE, r"\bnewsletters?\b|\bsubscri(be|ption)\b"),
-    "comments": (
-        DECISIVE,
-        r"^(leave|post|add|write|submit) (a|your) (comment|reply)|^(join|start) the "
-        r"(conversation|discussion|debate)\b|^(\d+ )?comments?( \(\d+\))?\s*:?$|"
-        r"\b(let us know|tell us|share your (thoughts|views))\b.{0,40}\bcomments?\b|"
-        r"^comments (are|have been) (closed|disabled)|\bcomments (are|will be) moderated\b|"
-        r"\bcomment(ing)? (policy|guidelines)\b|"
-        r"^(view|show|load|read) (all )?(\d+ )?comments",
-    ),
-    "credit": (
-        DECISIVE,
-        r"^(?=.{0,150}$)(photo|image|picture|photograph|illustration|graphic|credit|file photo)s?"
-        r"( credit)?\s*(:|courtesy\b)|^(?=(\S+\s+){0,11}\S+\s*$)(photo|image|picture)s? by\b|"
-        r"/\s*(cc|reuters|ap|afp|getty( images)?|shutterstock|"
-        r"epa|wikimedia( commons)?|flickr|unsplash|pexels|istock)\s*\)?\s*$|\(((photo|image|"
-        r"credit)[:\s]+)?[^()]{0,60}\b(getty images|ap photo|reuters|afp|epa|shutterstock|"
-        r"unsplash)\b[^()]{0,40}\)\s*$|^(©|\(c\)|copyright)\s|"
-        r"\b(photo|image|picture|photograph)s?( credit)?\s*:\s*[^.:]{1,60}$|"
-        r"\((photo|image|picture|photograph)s? (by|courtesy|credit)\b[^()]{1,80}\)\s*$",
-    ),
-    "tags": (
-        DECISIVE,
-        r"^(tags?|tagged( with| as)?|filed under|topics?|categories|category|posted in|"
-        r"keywords?)\s*:",
-    ),
-    "advert": (
-        DECISIVE,
-        r"^(advertisement|advertising|sponsored( content| post)?|paid (content|post)|"
-        r"promoted( content)?|partner content|ad|(story|article) continues below"
-        r"( advertisement)?)\s*[:.]?$|"
-        r"\bwe (may )?(earn|receive|get) (an? )?([\w-]+ ){0,2}commission",
-    ),
-    "byline": (
-        DECISIVE,
-        r"^((written|reported|edited|words|reporting|additional reporting|editing) )?by\s+"
-        + _NAME
-        + r"(\s*(;|,|and)\s*((writing|editing|additional reporting) by\s+"
-        + _NAME
-        + r"|(staff|senior|special|contributing)?\s?(writer|reporter|correspondent|editor)"
-        r"[^.]{0,40}))*\.?$|^(he|she|they|[A-Z][\w'’-]+( [A-Z][\w'’-]+)?) can be reached at\b|"
-        r"\breach (him|her|them|me) at\b|^(email|contact) (the )?(author|reporter)",
-    ),
-}
-PHRASES = [(name, re.compile(p, re.IGNORECASE), w) for name, (w, p) in _PHRASE_TEXT.items()]
 BIO = re.compile(
     r"^[A-Z][\w'’-]+(\s+[A-Z][\w.'’-]+){0,3}(,[^.]{0,160},)?\s+(covers|has covered|"
     r"writes (about|for|on)|reports on|is the author of|(is|was) (a|an|the) ([\w'’-]+ ){0,4}"
@@ -159,9 +80,9 @@ def _phrase_parts(
     parts: dict[str, float] = {}
     text = block.text
     long = len(text.split()) >= 40  # a plug-like phrase inside long prose counts less
-    for name, pattern, weight in PHRASES:
-        if pattern.search(text):
-            parts[f"phrase:{name}"] = min(weight, SUGGESTIVE) if long else weight
+    for phrase in phrase_hits(text):
+        weight = phrase.weight
+        parts[f"phrase:{phrase.name}"] = min(weight, SUGGESTIVE) if long else weight
     flat = _flat(text)
     if title and flat == flats[0]:
         parts["title"] = 2.0

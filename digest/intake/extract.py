@@ -105,7 +105,9 @@ def is_feed(fetched: Fetched) -> bool:
 
 def _feed_entries(fetched: Fetched) -> list[Entry]:
     try:
-        return parse_feed(fetched.body, content_type=fetched.content_type)[1]
+        return parse_feed(
+            fetched.body, content_type=fetched.content_type, location=fetched.final_url
+        )[1]
     except FeedParseError as e:
         raise ExtractError(str(e)) from e
 

@@ -6,6 +6,7 @@ import calendar
 import time
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urljoin
 
 import feedparser
 
@@ -20,19 +21,34 @@ class FeedParseError(ValueError):
     """The document is not a feed Digest can read."""
 
 
-def parse_feed(document: bytes, *, content_type: str = "") -> tuple[str, list[Entry]]:
-    """The feed's title and its entries; raise :class:`FeedParseError` if nothing usable."""
+def parse_feed(
+    document: bytes, *, content_type: str = "", location: str = ""
+) -> tuple[str, list[Entry]]:
+    """The feed's title and its entries; raise :class:`FeedParseError` if nothing usable.
+
+    Relative entry links are resolved against ``location`` (the feed's http(s) address)
+    or, for a feed read from a file, against the site address the feed names; relative
+    links inside an entry's HTML against the entry's own address.
+    """
+    remote = location if location.startswith(("http://", "https://")) else ""
     if jsonfeed.looks_like_json(document, content_type):
         try:
             feed = jsonfeed.parse(document)
         except jsonfeed.JSONFeedError as e:
             raise FeedParseError(str(e)) from e
-        return feed.title, [e for e in (make_entry(**item) for item in feed.items) if e]
-    headers = {"content-type": content_type} if content_type else None
+        base = remote or feed.home_page_url
+        found = (make_entry(**item, base_url=base) for item in feed.items)
+        return feed.title, [e for e in found if e]
+    headers = {"content-type": content_type} if content_type else {}
+    if remote:
+        headers["content-location"] = remote  # feedparser's base for relative links
     # Digest sanitises every entry's HTML itself (``sanitise``), so feedparser's own pass
     # over each entry's markup is skipped.
     parsed = feedparser.parse(
-        document, response_headers=headers, sanitize_html=False, resolve_relative_uris=False
+        document,
+        response_headers=headers or None,
+        sanitize_html=False,
+        resolve_relative_uris=False,
     )
     if not parsed.entries:
         reason = parsed.get("bozo_exception")
@@ -40,7 +56,8 @@ def parse_feed(document: bytes, *, content_type: str = "") -> tuple[str, list[En
         raise FeedParseError(
             f"no feed entries found{detail}; check that this is an RSS, Atom or JSON feed"
         )
-    entries = [e for e in (_from_feedparser(item) for item in parsed.entries) if e]
+    base = remote or str(parsed.feed.get("link", ""))
+    entries = [e for e in (_from_feedparser(item, base) for item in parsed.entries) if e]
     if not entries:
         reason = parsed.get("bozo_exception")
         detail = f"; the XML is malformed: {_first_line(reason)}" if reason else ""
@@ -63,9 +80,14 @@ def make_entry(
     author: str,
     raw_tags: tuple[str, ...],
     published: datetime | None,
+    base_url: str = "",
 ) -> Entry | None:
-    """An entry from one item's fields, or None when it has no usable URL or title."""
-    url = url.strip()
+    """An entry from one item's fields, or None when it has no usable URL or title.
+
+    A relative ``url`` is resolved against ``base_url``; relative links in ``html``
+    against the entry's resulting address.
+    """
+    url = _absolute(base_url, url.strip())
     title = " ".join(title.split())
     if not url.startswith(("http://", "https://")) or not title:
         return None
@@ -77,14 +99,24 @@ def make_entry(
         author=author.strip(),
         tags=tags,
         text=clean_html(html, title=title, author=author.strip()),
-        html=sanitise(html),
+        html=sanitise(html, base_url=url),
         raw_tags=raw_tags,
     )
 
 
-def _from_feedparser(item: Any) -> Entry | None:
+def _absolute(base_url: str, url: str) -> str:
+    if not base_url or not url or url.startswith(("http://", "https://")):
+        return url
+    try:
+        return urljoin(base_url, url)
+    except ValueError:  # a malformed base or link: the entry is skipped as linkless
+        return url
+
+
+def _from_feedparser(item: Any, base_url: str) -> Entry | None:
     detail = item.get("author_detail") or {}
     return make_entry(
+        base_url=base_url,
         url=str(item.get("link") or item.get("id") or ""),
         title=str(item.get("title", "")),
         html=_body_html(item),

@@ -9,8 +9,10 @@ those features; :func:`paragraphs` keeps the plain-text view for callers that ne
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from urllib.parse import urljoin
 
 import nh3
 
@@ -167,12 +169,14 @@ def paragraphs(html: str) -> list[str]:
     return [b.text for b in blocks(html) if "figcaption" not in b.hints]
 
 
-def sanitise(html: str) -> str:
+def sanitise(html: str, base_url: str = "") -> str:
     """Keep only harmless markup from an allow-list of tags and attributes.
 
     No scripts, styles (elements or attributes), event handlers, iframes, forms or
     embedded objects survive, and only http, https and mailto URLs; every link gets
-    ``rel="noopener noreferrer"``.
+    ``rel="noopener noreferrer"``. With ``base_url`` (the article's own address), relative
+    links and image sources are made absolute first, so that they still lead somewhere
+    from an email or another site; the scheme check then applies to the result.
     """
     return nh3.clean(
         html,
@@ -182,4 +186,20 @@ def sanitise(html: str) -> str:
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer",
         strip_comments=True,
+        attribute_filter=_absolute_urls(base_url) if base_url else None,
     )
+
+
+URL_ATTRIBUTES = frozenset({"href", "src"})
+
+
+def _absolute_urls(base_url: str) -> Callable[[str, str, str], str | None]:
+    def resolve(tag: str, attribute: str, value: str) -> str | None:
+        if attribute not in URL_ATTRIBUTES:
+            return value
+        try:
+            return urljoin(base_url, value.strip())
+        except ValueError:  # a malformed URL (say, a bad IPv6 host) is dropped
+            return None
+
+    return resolve

@@ -17,6 +17,7 @@ class JSONFeedError(ValueError):
 class JSONFeed:
     title: str
     items: list[dict[str, Any]]
+    home_page_url: str = ""
 
 
 def looks_like_json(document: bytes, content_type: str) -> bool:
@@ -42,6 +43,7 @@ def parse(document: bytes) -> JSONFeed:
     return JSONFeed(
         title=str(data.get("title", "")),
         items=[_item(i, feed_authors) for i in items if isinstance(i, dict)],
+        home_page_url=str(data.get("home_page_url") or data.get("feed_url") or ""),
     )
 
 

@@ -27,7 +27,7 @@ class FeedSource:
             return harvest
         try:
             harvest.title, harvest.entries = parse_feed(
-                fetched.body, content_type=fetched.content_type
+                fetched.body, content_type=fetched.content_type, location=fetched.final_url
             )
         except FeedParseError as e:
             if fetched.media_type in ("text/html", "application/xhtml+xml"):
