@@ -251,6 +251,39 @@ def test_reports_of_one_story_share_a_cluster_across_sources_and_runs(
         assert session.scalar(select(func.count()).select_from(ArticleSignature)) == 5
 
 
+def test_an_updated_stub_finds_its_story_and_a_joined_story_stays_whole(
+    store: Store, tmp_path: Path
+) -> None:
+    url, title, date, text = report("eu-ai-act-delay", "Techwire")
+    other = report("eu-ai-act-delay", "Civic Wire")
+    stub = "<p>This is a developing story and will be updated shortly.</p>"
+    path = config_with(tmp_path, {"techwire": feed([(url, title, date, stub)])})
+    ingest_all(store, load_config(path), NOW)
+    path = config_with(tmp_path, {"civic": feed([other])})
+    ingest_all(store, load_config(path), NOW)
+    with store.session() as session:
+        first, second = session.scalars(select(Article).order_by(Article.id)).all()
+        assert (first.cluster_id, second.cluster_id) == (first.id, second.id)  # apart
+
+    path = config_with(tmp_path, {"techwire": feed([(url, title, date, text)])})
+    (updated,) = ingest_all(store, load_config(path), NOW)
+    assert updated.line == "ok techwire 0 new, 1 updated"
+    with store.session() as session:
+        first, second = session.scalars(select(Article).order_by(Article.id)).all()
+        assert first.cluster_id == second.id  # the full text joined the other report
+        signatures = {s.article_id: s for s in session.scalars(select(ArticleSignature))}
+        assert set(signatures) == {first.id, second.id}
+
+    # The other report, updated now, keeps the story the first one joined.
+    path = config_with(
+        tmp_path, {"civic": feed([(other[0], other[1] + " (updated)", other[2], other[3])])}
+    )
+    ingest_all(store, load_config(path), NOW)
+    with store.session() as session:
+        first, second = session.scalars(select(Article).order_by(Article.id)).all()
+        assert first.cluster_id == second.cluster_id == second.id
+
+
 # --- compose and render: one item per story, with "also covered by" -------------------
 
 

@@ -108,6 +108,46 @@ def test_a_success_resets_the_count_of_consecutive_failures(
     assert row(store, "flaky").status == SourceStatus.active
 
 
+def test_a_url_changed_in_the_config_is_fetched_and_wakes_a_paused_source(
+    server: BadServer, tmp_path: Path, store: Store, database_url: str
+) -> None:
+    config = load_config(write_config(tmp_path, database_url, sources_body(server)))
+    for _ in range(3):
+        ingest_all(store, config, NOW)
+    assert row(store, "flaky").status == SourceStatus.paused
+
+    fixed = sources_body(server).replace("/flaky.xml", "/good.xml")
+    config = load_config(write_config(tmp_path, database_url, fixed))
+    assert ingest_all(store, config, NOW)[1].line.startswith("ok flaky 0 new")  # same articles
+    assert server.paths().count("/good.xml") == 1
+    moved = row(store, "flaky")
+    assert moved.location == moved.configured == f"{server.url}/good.xml"
+    assert (moved.status, moved.consecutive_failures, moved.last_error) == (
+        SourceStatus.active,
+        0,
+        "",
+    )
+
+
+def test_a_permanent_redirect_is_followed_until_the_config_itself_changes(
+    server: BadServer, tmp_path: Path, store: Store, database_url: str
+) -> None:
+    server.routes["/old.xml"] = Reply(status=301, headers={"Location": "/good.xml"})
+    body = f'[sources.moving]\nurl = "{server.url}/old.xml"\nallow_private = true\n'
+    config = load_config(write_config(tmp_path, database_url, body))
+    assert ingest_all(store, config, NOW)[0].line.startswith("ok moving ")
+    ingest_all(store, config, NOW)
+    assert server.paths().count("/old.xml") == 1  # the move is remembered...
+    assert row(store, "moving").location == f"{server.url}/good.xml"
+    assert row(store, "moving").configured == f"{server.url}/old.xml"  # ...apart from the config
+
+    server.routes["/new.xml"] = server.routes["/good.xml"]
+    config = load_config(write_config(tmp_path, database_url, body.replace("old", "new")))
+    ingest_all(store, config, NOW)
+    assert server.paths()[-1] == "/new.xml"
+    assert row(store, "moving").location == f"{server.url}/new.xml"
+
+
 def test_sources_lists_every_source_with_its_health(
     server: BadServer, tmp_path: Path, database_url: str
 ) -> None:

@@ -76,6 +76,31 @@ def assign_clusters(session: Session, articles: Sequence[Article], threshold: fl
     _save(session, [a.id for a in new], sigs, keys, replace=False)
 
 
+def recluster_updated(session: Session, articles: Sequence[Article], threshold: float) -> None:
+    """Refresh the signatures of articles whose title or text changed, and find the story
+    again for those that are a story alone: a first short report, updated with the full
+    text, may now be seen to be one that other outlets cover. An article that others have
+    joined keeps its story, so that a story, once formed, is never split or moved."""
+    if not articles:
+        return
+    ids = [a.id for a in articles]
+    session.execute(delete(ArticleSignature).where(ArticleSignature.article_id.in_(ids)))
+    joined = set(
+        session.scalars(
+            select(Article.cluster_id).where(
+                Article.cluster_id.in_(ids), Article.id != Article.cluster_id
+            )
+        )
+    )
+    alone = [a for a in articles if a.cluster_id == a.id and a.id not in joined]
+    kept = [a for a in articles if not (a.cluster_id == a.id and a.id not in joined)]
+    for article in alone:
+        article.cluster_id = None
+    assign_clusters(session, alone, threshold)
+    sigs = [signature(a.title, a.text, a.published_at) for a in kept]
+    _save(session, [a.id for a in kept], sigs, band_keys(sigs), replace=False)
+
+
 def _stored(
     session: Session, since: datetime, until: datetime, skip: set[int]
 ) -> tuple[list[int], list[Signature], Keys]:

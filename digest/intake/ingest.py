@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from digest.config import Config
 from digest.intake.boilerplate import strip_recurring
-from digest.intake.cluster import assign_clusters
+from digest.intake.cluster import assign_clusters, recluster_updated
 from digest.intake.entries import Entry
 from digest.intake.fetch import Fetcher
 from digest.intake.sources import KINDS
@@ -132,11 +132,12 @@ def _store_harvest(
         entries = strip_recurring(session, source.id, entries)
         new, updated = store_entries(session, source, entries, now)
         assign_clusters(session, new, config.intake.cluster_threshold)
+        recluster_updated(session, updated, config.intake.cluster_threshold)
         _record_success(source, harvest, settings.title, now)
     if harvest.gone:
         return SourceReport(settings.name, error="retired: the source answered 410 Gone")
     return SourceReport(
-        settings.name, new=len(new), updated=updated, problems=tuple(harvest.problems)
+        settings.name, new=len(new), updated=len(updated), problems=tuple(harvest.problems)
     )
 
 
@@ -203,14 +204,24 @@ def _inactive(source: Source) -> str:
 
 
 def _source_row(session: Session, settings: SourceSettings, configured: str) -> Source:
+    """The source's row, made on its first visit. When its kind, URL or path in the config
+    has changed, it starts afresh there: no validators or cursor of the old place, and
+    active again, since a new place is the fix a paused or retired source was waiting for."""
     source = session.scalar(select(Source).where(Source.name == settings.name))
     if source is None:
-        source = Source(name=settings.name, kind=settings.kind, location=configured, title="")
+        source = Source(
+            name=settings.name,
+            kind=settings.kind,
+            location=configured,
+            configured=configured,
+            title="",
+        )
         session.add(source)
         session.flush()
-    if source.kind != settings.kind:
-        source.kind, source.location = settings.kind, configured
+    if source.kind != settings.kind or source.configured != configured:
+        source.kind, source.location, source.configured = settings.kind, configured, configured
         source.etag = source.last_modified = source.cursor = ""
+        source.status, source.consecutive_failures, source.last_error = SourceStatus.active, 0, ""
     return source
 
 
@@ -255,8 +266,8 @@ def text_hash(text: str) -> str:
 
 def store_entries(
     session: Session, source: Source, entries: Sequence[Entry], now: datetime
-) -> tuple[list[Article], int]:
-    """Insert new articles and refresh changed ones. Returns (new articles, updated count).
+) -> tuple[list[Article], list[Article]]:
+    """Insert new articles and refresh changed ones. Returns (new articles, changed ones).
 
     An entry is the same article as a stored one when its canonical URL is, or when its
     cleaned text is identical (a copy under another URL).
@@ -273,7 +284,7 @@ def store_entries(
     )
     new: list[Article] = []
     new_tags: list[tuple[Article, Sequence[str]]] = []
-    updated = 0
+    updated: list[Article] = []
     for url, entry in unique.items():
         digest = hashes.get(url, "")
         article = known.get(url)
@@ -293,7 +304,7 @@ def store_entries(
         ):
             continue
         else:
-            updated += 1
+            updated.append(article)
         article.title, article.author = entry.title, entry.author
         article.text, article.html, article.content_hash = entry.text, entry.html, digest
         if entry.published:  # a date in the future is a publisher's clock error

@@ -41,7 +41,8 @@ class Source(Base):
     status: Mapped[SourceStatus] = mapped_column(
         _enum(SourceStatus), default=SourceStatus.active, server_default="active"
     )
-    location: Mapped[str] = mapped_column(Text)
+    location: Mapped[str] = mapped_column(Text)  # fetched from; a 301 moves it
+    configured: Mapped[str] = mapped_column(Text, default="", server_default="")  # in the config
     cursor: Mapped[str] = mapped_column(String(100), default="", server_default="")
     title: Mapped[str] = mapped_column(String(300), default="")
     etag: Mapped[str] = mapped_column(String(300), default="")
