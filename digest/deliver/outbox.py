@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -40,12 +41,30 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
+STALE_SECONDS = 600  # a temporary file this old was left by a killed writer
+
+
+def sweep_stale(folder: Path, now: float) -> int:
+    """Remove the temporary files that killed writers left in ``folder``; a young one may
+    belong to a writer at work in another process, and stays. Returns how many went."""
+    removed = 0
+    for leftover in folder.glob(".tmp-*.tmp"):
+        try:
+            if now - leftover.stat().st_mtime > STALE_SECONDS:
+                leftover.unlink()
+                removed += 1
+        except FileNotFoundError:  # renamed into place or removed meanwhile
+            continue
+    return removed
+
+
 class OutboxBackend:
     name = "outbox"
     idempotent = True
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._swept: set[Path] = set()
 
     def path_for(self, outgoing: Outgoing, recipient: Recipient) -> Path:
         folder = edition_folder(self.root, outgoing.segment, outgoing.edition_id)
@@ -56,6 +75,11 @@ class OutboxBackend:
     ) -> BatchOutcome:
         outcome = BatchOutcome()
         date = format_datetime(datetime.now(UTC))
+        folder = edition_folder(self.root, outgoing.segment, outgoing.edition_id)
+        if folder not in self._swept:  # once per edition and process: after a crash, resumed
+            self._swept.add(folder)
+            if folder.is_dir():
+                sweep_stale(folder, time.time())
         for recipient in recipients:
             path = self.path_for(outgoing, recipient)
             if not path.exists():  # a resumed batch keeps the file already written
