@@ -223,3 +223,36 @@ def test_a_teaser_feed_through_ingest(store: Store, tmp_path: Path, site: FeedSe
         texts = {a.title: a.text for a in session.scalars(select(Article))}
     assert texts["Putin: Russian Interference Claims Are Inventions"].endswith("North Korea, etc.”")
     assert texts["A Story Whose Page Is Missing"].startswith("This teaser is all there is")
+
+
+BODY = (
+    "<p>The harbour authority said on Monday that the north quay would reopen in March after "
+    "two years of repairs, ahead of the date it gave last spring.</p>"
+    "<p>Engineers replaced the timber piles with steel ones and raised the deck by forty "
+    "centimetres, which should keep it above the highest tides forecast for the coming decades.</p>"
+    "<p><a href='/quay-history'>The quay's long history</a><br>is told in a new exhibition at "
+    "the maritime museum, which opens on the same day as the quay itself.</p>"
+    "<p>Fishing boats that moved to the south basin during the works will return in April, the "
+    "authority said, once the new moorings have been inspected and certified.</p>"
+)
+RAIL = (
+    "<p><a href='/a'>Council approves new cycle lanes</a><br>The city council voted on Tuesday "
+    "to build twelve kilometres of protected cycle lanes by the end of next year.</p>"
+    "<p><a href='/b'>School meals to go free for all pupils</a><br>Every primary pupil in the "
+    "region will get a free lunch from September, the education office said.</p>"
+)
+
+
+def test_a_rail_of_other_articles_teasers_after_the_body_is_dropped() -> None:
+    html = (
+        "<html><head><title>North quay to reopen in March</title></head><body><table><tr>"
+        f"<td class='content'><h1>North quay to reopen in March</h1>{BODY}</td>"
+        f"<td class='rightcol'><b>Top Stories</b>{RAIL}</td></tr></table></body></html>"
+    )
+    text = page_entry(
+        extract_page(html, "https://port.example/quay"), "https://port.example/q"
+    ).text
+    assert "cycle lanes" not in text and "free lunch" not in text
+    assert text.startswith("The harbour authority said on Monday")
+    assert "The quay's long history is told in a new exhibition" in text  # a link in the body
+    assert text.endswith("inspected and certified.")

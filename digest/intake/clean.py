@@ -27,6 +27,9 @@ HINT_WEIGHTS = {  # a box the markup names is boilerplate, unless it wraps most 
     **dict.fromkeys(("figcaption", "caption", "share", "related", "newsletter"), DECISIVE),
     **dict.fromkeys(("author-bio", "comments", "tags", "nav", "form", "promo"), DECISIVE),
     **{"aside": 0.6, "footer": 0.6, "header": 0.5},
+    # A linked headline, a line break, a sentence: another article's teaser. Dropped before
+    # or after the body (with the position's weight); kept inside it, where it may be prose.
+    "teaser": 1.5,
 }
 BIO = re.compile(
     r"^[A-Z][\w'’-]+(\s+[A-Z][\w.'’-]+){0,3}(,[^.]{0,160},)?\s+(covers|has covered|"

@@ -17,7 +17,7 @@ import trafilatura
 from lxml.html import HtmlElement
 from trafilatura.settings import Document
 
-from digest.intake.clean import clean_blocks
+from digest.intake.clean import SENTENCE_END, clean_blocks
 from digest.intake.entries import Entry
 from digest.intake.fetch import Fetcher, FetchError
 from digest.intake.html_text import Block, sanitise
@@ -30,6 +30,7 @@ DATE_OPTIONS = {
 }
 HTML_START = re.compile(rb"<(!doctype\s+html|html|head|body|article|main|div|p)[\s>/]", re.I)
 SPACE = re.compile(r"\s+")
+LINE_BREAK = "\u2028"  # a <br> in trafilatura's output; whitespace, so _plain makes it a space
 # Elements of trafilatura's output that start a block of text of their own.
 BLOCK_TAGS = frozenset({"p", "head", "list", "item", "quote", "code", "table", "row", "cell"})
 BLOCK_TAGS |= {"div", "main", "body", "doc"}
@@ -193,7 +194,8 @@ def _blocks(node: HtmlElement) -> list[Block]:
         if text:
             linked = sum(len("".join(t.split())) for t, link in pieces if link)
             density = round(linked / max(1, len("".join(text.split()))), 3)
-            out.append(Block(text, tag=tag, link_density=min(1.0, density)))
+            hints = frozenset({"teaser"}) if _is_teaser(pieces) else frozenset()
+            out.append(Block(text, tag=tag, link_density=min(1.0, density), hints=hints))
         pieces.clear()
 
     def walk(element: HtmlElement) -> None:
@@ -233,10 +235,30 @@ def _is_data_row(row: HtmlElement) -> bool:
     )
 
 
+def _is_teaser(pieces: Sequence[tuple[str, bool]]) -> bool:
+    """A block that opens with a linked headline (two or more words, no closing
+    punctuation) and goes on after a line break: a list entry pointing to another article."""
+    head: list[str] = []
+    for number, (text, linked) in enumerate(pieces):
+        if text == LINE_BREAK:
+            rest = "".join(t for t, _ in pieces[number + 1 :])
+            headline = _plain("".join(head))
+            return (
+                len(headline.split()) >= 2
+                and not SENTENCE_END.search(headline)
+                and bool(rest.strip())
+            )
+        if text.strip() and not linked:
+            return False
+        head.append(text)
+    return False
+
+
 def _inline(element: HtmlElement, linked: bool = False) -> list[tuple[str, bool]]:
-    """An inline element's text in pieces, each marked when inside a link."""
+    """An inline element's text in pieces, each marked when inside a link; a line break
+    is a piece of its own (:data:`LINE_BREAK`)."""
     if element.tag == "lb":
-        return [(" ", linked)]
+        return [(LINE_BREAK, linked)]
     linked = linked or element.tag == "ref"
     out = [(element.text or "", linked)]
     for child in element:

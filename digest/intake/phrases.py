@@ -51,7 +51,13 @@ _PHRASE_TEXT = {
         r"^(subscribe|sign up|register)( now| today| here| free)?\s*[!.]?$|"
         r"^(become|join as) a (paying )?(member|subscriber|supporter|patron)\b|"
         r"^(please )?support (our|independent|quality) (work|journalism|reporting)|"
-        r"\bdonate (today|now|here)\b",
+        r"\bdonate (today|now|here)\b|\bnever miss (a|an|another) (story|update|issue|thing)\b|"
+        r"\byou can unsubscribe (at any time|anytime)\b",
+    ),
+    "consent": (
+        DECISIVE,
+        r"\b(we|this (site|website)|our (site|website))( and our (\w+ )?partners)? uses? cookies\b|"
+        r"^(accept|reject|manage) (all )?cookies\b|\bcookie (policy|settings|preferences)\b",
     ),
     "newsletter": (SUGGESTIVE, r"\bnewsletters?\b|\bsubscri(be|ption)\b"),
     "comments": (
@@ -72,6 +78,7 @@ _PHRASE_TEXT = {
         r"credit)[:\s]+)?[^()]{0,60}\b(getty images|ap photo|reuters|afp|epa|shutterstock|"
         r"unsplash)\b[^()]{0,40}\)\s*$|^(©|\(c\)|copyright)\s|"
         r"\b(photo|image|picture|photograph)s?( credit)?\s*:\s*[^.:]{1,60}$|"
+        r"(^|[.!?]\s+)credits?\s*:\s*[^.:]{1,60}$|"
         r"\((photo|image|picture|photograph)s? (by|courtesy|credit)\b[^()]{1,80}\)\s*$",
     ),
     "tags": (
@@ -127,16 +134,17 @@ GATES = {
     ),
     "subscribe": Gate(
         starts=("sign up", "subscribe", "register", "join", "become", "please", "support"),
-        holds=("newsletter", "your inbox", "donate"),
+        holds=("newsletter", "your inbox", "donate", "never miss", "unsubscribe"),
     ),
     "newsletter": Gate(holds=("newsletter", "subscri")),
+    "consent": Gate(holds=("cookie",)),
     "comments": Gate(
         starts=("leave", "post", "add", "write", "submit", "join", "start"),
         holds=("comment",),
     ),
     "credit": Gate(
         starts=("illustration", "graphic", "credit", "file photo", "copyright", "(c)"),
-        holds=("photo", "image", "picture", "/", "©"),
+        holds=("photo", "image", "picture", "credit", "/", "©"),
         ends=(")",),
     ),
     "advert": Gate(
