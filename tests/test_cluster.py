@@ -274,14 +274,21 @@ def test_an_updated_stub_finds_its_story_and_a_joined_story_stays_whole(
         signatures = {s.article_id: s for s in session.scalars(select(ArticleSignature))}
         assert set(signatures) == {first.id, second.id}
 
-    # The other report, updated now, keeps the story the first one joined.
-    path = config_with(
-        tmp_path, {"civic": feed([(other[0], other[1] + " (updated)", other[2], other[3])])}
-    )
-    ingest_all(store, load_config(path), NOW)
+    # Updated in one visit: the other report keeps the story the first one joined, and a
+    # story alone stays alone.
+    lone = report("chirp-dpc-fine", "Civic Wire")
+    ingest_all(store, load_config(config_with(tmp_path, {"civic": feed([lone])})), NOW)
+    both = [
+        (other[0], other[1] + " (updated)", other[2], other[3]),
+        (lone[0], lone[1] + " (updated)", lone[2], lone[3]),
+    ]
+    (visit,) = ingest_all(store, load_config(config_with(tmp_path, {"civic": feed(both)})), NOW)
+    assert visit.line == "ok civic 0 new, 2 updated"
     with store.session() as session:
-        first, second = session.scalars(select(Article).order_by(Article.id)).all()
+        first, second, third = session.scalars(select(Article).order_by(Article.id)).all()
         assert first.cluster_id == second.cluster_id == second.id
+        assert third.cluster_id == third.id
+        assert session.scalar(select(func.count()).select_from(ArticleSignature)) == 3
 
 
 # --- compose and render: one item per story, with "also covered by" -------------------

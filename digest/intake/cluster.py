@@ -94,11 +94,11 @@ def recluster_updated(session: Session, articles: Sequence[Article], threshold: 
     )
     alone = [a for a in articles if a.cluster_id == a.id and a.id not in joined]
     kept = [a for a in articles if not (a.cluster_id == a.id and a.id not in joined)]
-    for article in alone:
-        article.cluster_id = None
-    assign_clusters(session, alone, threshold)
     sigs = [signature(a.title, a.text, a.published_at) for a in kept]
     _save(session, [a.id for a in kept], sigs, band_keys(sigs), replace=False)
+    for article in alone:  # saved before, or the search below would make theirs again
+        article.cluster_id = None
+    assign_clusters(session, alone, threshold)
 
 
 def _stored(
