@@ -38,6 +38,8 @@ class Subscriber(Base):
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     signed_up_at: Mapped[datetime] = mapped_column(UTCDateTime())
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Last save of the preferences page: the subscribers file no longer overrides the choice.
+    preferences_saved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     lists: Mapped[list[Membership]] = relationship(
         back_populates="subscriber", cascade="all, delete-orphan", lazy="selectin"
     )

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from webtools import Site, add_subscriber, open_site
+from sqlalchemy import select
+from webtools import Site, add_subscriber, open_site, run_digest
 
 from digest.store.database import Store
 from subscribers.audience import Rule, audience
@@ -125,3 +126,44 @@ def test_suppressed_and_unconfirmed_subscribers_get_no_form(site: Site) -> None:
         assert soup.h1.get_text(strip=True) == heading and soup.find("form") is None
     assert load(site, gone).status == Status.unsubscribed
     assert load(site, waiting).status == Status.pending
+
+
+def test_the_subscribers_file_no_longer_overrides_what_a_reader_chose(
+    site: Site, newsroom: Path, tmp_path: Path
+) -> None:
+    people = tmp_path / "people.csv"
+    people.write_text(
+        "email,name,lists,followed_tags,frequency\n"
+        "kai@example.org,Kai,tech-weekly,ai,weekly\n"
+        "lea@example.org,Lea,tech-weekly,ai,weekly\n",
+        encoding="utf-8",
+    )
+    run_digest(newsroom, "subscribers", "import", str(people))
+    with site.store.session() as session:
+        ids = {s.email: s.id for s in session.scalars(select(Subscriber))}
+    response = site.client.post(
+        url(site, ids["kai@example.org"]),
+        data={"lists": ["politics-daily"], "tags": ["security"], "frequency": "monthly"},
+    )
+    assert response.status_code == 200
+
+    people.write_text(
+        "email,name,lists,followed_tags,frequency\n"
+        "kai@example.org,Kai Berg,tech-weekly;everything-weekly,ai;climate,weekly\n"
+        "lea@example.org,Lea Roth,tech-weekly;everything-weekly,ai;climate,weekly\n",
+        encoding="utf-8",
+    )
+    run_digest(newsroom, "subscribers", "import", str(people))
+    kai, lea = load(site, ids["kai@example.org"]), load(site, ids["lea@example.org"])
+    assert kai.name == "Kai Berg"  # the file still keeps the rest up to date
+    assert (kai.followed_tags, kai.attributes["frequency"], kai.list_names) == (
+        ["security"],
+        "monthly",
+        {"politics-daily"},
+    )
+    assert kai.preferences_saved_at is not None and lea.preferences_saved_at is None
+    assert (lea.name, lea.followed_tags, lea.list_names) == (  # never chose: the file rules
+        "Lea Roth",
+        ["ai", "climate"],
+        {"tech-weekly", "everything-weekly"},
+    )

@@ -5,6 +5,8 @@ A subscriber chooses the tags they follow, how often they hear from us
 (only the offered lists change; others are kept), and may pause every email; the page
 also carries the "unsubscribe from everything" button (a form posted to the
 unsubscribe URL). Saving answers with the same page and a status line, no redirect.
+From the first save on, the subscribers file merged at each run leaves the reader's tags,
+frequency and lists as they chose them.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ def parse_choice(web: Web, fields: Fields) -> Choice:
 
 
 def apply_choice(web: Web, subscriber: Subscriber, choice: Choice) -> None:
+    subscriber.preferences_saved_at = web.clock()
     subscriber.followed_tags = list(choice.tags)
     subscriber.attributes = {**subscriber.attributes, "frequency": choice.frequency}
     have = {m.list_name: m for m in subscriber.lists}

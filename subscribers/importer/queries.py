@@ -36,7 +36,8 @@ SEPARATOR = "\x1f"  # between aggregated list names, which never hold control ch
 
 @dataclass(frozen=True)
 class Queries:
-    known: Select[Any]  # :emails -> id, email, status, name, timezone, locale, tags, attributes
+    # :emails -> id, email, status, name, timezone, locale, tags, attributes, reader chose
+    known: Select[Any]
     ids: Select[Any]  # :emails -> id, email
     lists: Select[Any]  # :ids -> subscriber id, list names joined by SEPARATOR
     suppressed: Select[Any]  # :hashes -> the hashes on the suppression list
@@ -62,6 +63,7 @@ def queries(dialect: str) -> Queries:
             s.locale,
             type_coerce(s.followed_tags, Text),
             type_coerce(s.attributes, Text),
+            s.preferences_saved_at.is_not(None),
         ).where(among(s.email, "emails")),
         ids=select(s.id, s.email).where(among(s.email, "emails")),
         lists=select(LISTS.c.subscriber_id, func.aggregate_strings(LISTS.c.list_name, SEPARATOR))

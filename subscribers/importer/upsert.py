@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -34,11 +35,16 @@ class Outcome(enum.IntEnum):
     kept_suppressed = 3
 
 
+# What a reader chooses on the preferences page; once they have, the file keeps out of it.
+CHOSEN_BY_READER = frozenset({"followed_tags", "frequency", "lists"})
+
+
 class _Stored(NamedTuple):
     id: int
     status: Status
     fields: tuple[Any, ...]  # in the order of _MUTABLE
     lists: frozenset[str]
+    chose: bool  # saved their preferences page
 
 
 def merge_chunk(
@@ -66,6 +72,8 @@ def merge_chunk(
             new_lists[row.email] = row.lists
             outcomes[row.email] = Outcome.added
             continue
+        if current.chose:
+            row = replace(row, present=row.present - CHOSEN_BY_READER)
         fields = _wanted(current, row)
         status = current.status
         if status not in SUPPRESSED and row.status in SUPPRESSED and "status" in row.present:
@@ -105,8 +113,9 @@ def _load(connection: Connection, emails: list[str]) -> dict[str, _Stored]:
             _STATUSES[status],
             (name, zone, locale, _json(tags, list, decoded), _json(attrs, dict, decoded)),
             lists.get(key, frozenset()),
+            bool(chose),
         )
-        for key, email, status, name, zone, locale, tags, attrs in found
+        for key, email, status, name, zone, locale, tags, attrs, chose in found
     }
 
 
