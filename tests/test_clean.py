@@ -255,3 +255,17 @@ def test_a_line_recurring_in_the_source_is_dropped_whatever_it_looks_like() -> N
 )
 def test_class_names_give_role_hints(names: str, hints: set[str]) -> None:
     assert hints_of([("class", names), ("style", "share")]) == hints
+
+
+def test_a_long_cookie_notice_is_dropped_like_a_short_one() -> None:
+    body = [
+        "The harbour authority said on Monday that the north quay would reopen in March after "
+        "two years of repairs, ahead of the date it gave last spring.",
+        "Engineers replaced the timber piles with steel ones and raised the deck by forty "
+        "centimetres to keep it above the highest tides forecast.",
+        "This website uses cookies to improve your experience while you navigate through the "
+        "website. Out of these, the cookies that are categorised as necessary are stored on "
+        "your browser as they are essential for the working of basic functionalities of the "
+        "website, and we also use third-party cookies that help us analyse how you use it.",
+    ]
+    assert clean_paragraphs(body) == body[:2]

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from digest.intake.html_text import Block, blocks
-from digest.intake.phrases import DECISIVE, SUGGESTIVE, phrase_hits
+from digest.intake.phrases import DECISIVE, phrase_hits
 
 THRESHOLD = 1.0
 REPETITION = 2.5  # a line recurring across the source's articles goes, whatever it looks like
@@ -84,8 +84,7 @@ def _phrase_parts(
     text = block.text
     long = len(text.split()) >= 40  # a plug-like phrase inside long prose counts less
     for phrase in phrase_hits(text):
-        weight = phrase.weight
-        parts[f"phrase:{phrase.name}"] = min(weight, SUGGESTIVE) if long else weight
+        parts[f"phrase:{phrase.name}"] = phrase.in_long_prose if long else phrase.weight
     flat = _flat(text)
     if title and flat == flats[0]:
         parts["title"] = 2.0

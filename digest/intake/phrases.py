@@ -161,15 +161,26 @@ GATES = {
 }  # fmt: skip
 
 
+# Rules that keep their full weight in a long paragraph: a cookie notice is long prose too.
+WHATEVER_THE_LENGTH = frozenset({"consent"})
+
+
 class Phrase(NamedTuple):
     name: str
     pattern: re.Pattern[str]
     weight: float
     gate: Gate | None
+    in_long_prose: float  # the weight in a paragraph of 40 words or more
 
 
 PHRASES = [
-    Phrase(name, re.compile(text, re.IGNORECASE), weight, GATES.get(name))
+    Phrase(
+        name,
+        re.compile(text, re.IGNORECASE),
+        weight,
+        GATES.get(name),
+        weight if name in WHATEVER_THE_LENGTH else min(weight, SUGGESTIVE),
+    )
     for name, (weight, text) in _PHRASE_TEXT.items()
 ]
 
