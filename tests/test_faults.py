@@ -249,7 +249,7 @@ def kill_trial(template: Path, folder: Path, rng: random.Random, seed: int) -> T
     config = folder / "digest.toml"
     readers = people(KILL_READERS)
     with SendGridStandIn(latency=(0.02, 0.08), seed=seed) as standin:
-        env = {"SENDGRID_API_HOST": standin.url}
+        env = {"SENDGRID_API_HOST": standin.url, "DIGEST_TRIAL": str(template)}
         sender = start(send_argv(config, "sendgrid"), folder / "send.log", env)
         killed = kill_at_random(sender, rng, lambda: standin.request_count > 0)
         reached = len(set(a for a, _ in received(standin)))
@@ -285,6 +285,19 @@ def test_kill_9_then_resume_reaches_everyone_and_repeats_only_batches_in_doubt(
     assert sum(t.mid_send for t in trials) >= 3, trials  # the kills did land mid-send
 
 
+def survivors(mark: str) -> list[int]:
+    """The live processes whose environment holds ``DIGEST_TRIAL=mark`` (Linux's /proc)."""
+    wanted = f"DIGEST_TRIAL={mark}".encode()
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if wanted in environ.read_bytes().split(b"\0"):
+                found.append(int(environ.parent.name))
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    return found
+
+
 def test_kill_9_of_a_run_with_worker_processes_takes_its_workers_along(tmp_path: Path) -> None:
     folder = tmp_path / "template"
     tables = {"digest": KILL_TABLES["digest"] + "\nprocesses = 2"}
@@ -292,6 +305,10 @@ def test_kill_9_of_a_run_with_worker_processes_takes_its_workers_along(tmp_path:
     trials = kill_trials(folder, 6, seed=17)
 
     assert sum(t.mid_send for t in trials) >= 2, trials
+    deadline = time.monotonic() + 5  # the kernel's SIGKILL to the orphans is not instant
+    while survivors(str(folder)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert survivors(str(folder)) == []  # no worker outlived its run, however early the kill
 
 
 @pytest.mark.slow

@@ -12,14 +12,17 @@ batch in hand and claims no more; whatever it leaves is in the ledger for `diges
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import multiprocessing
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
+from multiprocessing.synchronize import Barrier as SyncBarrier
 
 from digest.config import Config
 from digest.deliver.backend import Backend
@@ -31,6 +34,7 @@ Problem = tuple[str, bool, bool]  # a DeliveryError as (message, permanent, doub
 Share = tuple[int, int, list[Problem]]  # a worker's pid, recipients accepted, errors
 Running = list["Future[Share]"]  # one edition's share of each worker
 PR_SET_PDEATHSIG = 1  # prctl(2)
+STARTUP_SECONDS = 60.0  # how long a worker waits for the others to start
 
 
 @dataclass(frozen=True)
@@ -81,11 +85,12 @@ class SendWorkers:
 
     def _start(self) -> ProcessPoolExecutor:
         if self._pool is None:
+            context = multiprocessing.get_context("spawn")
             self._pool = ProcessPoolExecutor(
                 max_workers=self.processes,
-                mp_context=multiprocessing.get_context("spawn"),
+                mp_context=context,
                 initializer=_open,
-                initargs=(self.database_url, os.getpid()),
+                initargs=(self.database_url, os.getpid(), context.Barrier(self.processes)),
             )
         return self._pool
 
@@ -105,23 +110,32 @@ _store: Store | None = None
 _parent = 0
 
 
-def _open(database_url: str, parent: int) -> None:
+def _open(database_url: str, parent: int, ready: SyncBarrier) -> None:
+    """Initialise a worker. The workers wait for each other, so that each takes one share
+    of the first edition: one that started early would otherwise take every share of a
+    small edition in turn while the others were still starting."""
     global _store, _parent
-    _die_with_parent()
+    _die_with_parent(parent)
     _store, _parent = Store(make_engine(database_url)), parent
+    with contextlib.suppress(threading.BrokenBarrierError):  # one is late: go on without it
+        ready.wait(timeout=STARTUP_SECONDS)
 
 
-def _die_with_parent() -> None:
+def _die_with_parent(parent: int) -> None:
     """On Linux, have the kernel kill this worker when its parent dies, as a ``kill -9``
     of a single sending process would have killed its threads: the worker's claims are
-    then stale, and the next run resolves them by the in-doubt policy. Elsewhere, a
-    worker whose parent died stops claiming batches (:func:`_orphaned`)."""
+    then stale, and the next run resolves them by the in-doubt policy. A parent that died
+    while this worker was starting, before the request, is noticed here and the worker
+    leaves at once; it would otherwise wait for work forever. Elsewhere, a worker whose
+    parent died stops claiming batches (:func:`_orphaned`)."""
     if sys.platform.startswith("linux"):
         try:
             libc = ctypes.CDLL(None, use_errno=True)
             libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         except (OSError, AttributeError):
             pass
+    if os.getppid() != parent:
+        os._exit(0)
 
 
 def _orphaned() -> bool:
