@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from conftest import EXAMPLE
 from feedserver import Route, serve
 from sqlalchemy import func, select
@@ -198,3 +199,36 @@ def test_a_json_feed_resolves_relative_item_urls_against_its_home_page() -> None
     (entry,) = parse_feed(document)[1]
     assert entry.url == "https://j.example/blog/posts/one"
     assert 'href="https://j.example/about"' in entry.html
+
+
+def test_an_unchanged_feed_file_is_not_read_again_and_a_changed_one_is(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    feed = tmp_path / "desk.xml"
+    feed.write_bytes((FEEDS / "techwire.atom").read_bytes())
+    config = load_config(_config(tmp_path, '[sources.desk]\npath = "desk.xml"\n'))
+    (first,) = ingest_all(store, config, NOW)
+    assert first.new >= 10
+    with store.session() as session:
+        validator = session.scalars(select(Source.etag)).one()
+    assert validator.startswith("sha256:")
+
+    def unread(*args: object, **kwargs: object) -> None:
+        raise AssertionError("an unchanged file was parsed again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr("digest.intake.sources.feed.parse_feed", unread)
+        (second,) = ingest_all(store, config, NOW)
+    assert second.line == "ok desk 0 new, 0 updated"
+
+    feed.write_bytes(feed.read_bytes().replace(b"</feed>", LATE_ATOM_ENTRY + b"</feed>"))
+    (third,) = ingest_all(store, config, NOW)
+    assert third.line == "ok desk 1 new, 0 updated"
+
+
+LATE_ATOM_ENTRY = (
+    b"<entry><title>Late entry</title><link href='https://techwire.example/late'/>"
+    b"<id>urn:late</id><updated>2026-11-25T10:00:00Z</updated>"
+    b"<content type='html'>&lt;p&gt;A late entry with one sentence of text in it.&lt;/p&gt;"
+    b"</content></entry>"
+)

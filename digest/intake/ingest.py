@@ -91,10 +91,26 @@ def ingest_source(
         return state
     context = HarvestContext(fetcher=fetcher, base_dir=config.base_dir, now=now)
     try:
-        harvest = KINDS[settings.kind].harvest(settings, state, context)
+        harvest = prepared(KINDS[settings.kind].harvest(settings, state, context), config)
     except SourceProblem as e:
         return _record_failure(store, config, settings.name, str(e))
     return _store_harvest(store, config, settings, harvest, now)
+
+
+def prepared(harvest: Harvest, config: Config) -> Harvest:
+    """The harvest with each entry's canonical URL and normalised tags: the part of
+    storing an entry that needs no store, done where the harvest was made (in a worker
+    process, when there are several)."""
+    synonyms = config.intake.tag_synonyms
+    harvest.entries = [
+        replace(
+            e,
+            url=canonical_url(e.url, e.declared_canonical),
+            tags=normalise_tags(e.tags, synonyms),
+        )
+        for e in harvest.entries
+    ]
+    return harvest
 
 
 def _unexpected(error: Exception) -> str:
@@ -118,18 +134,9 @@ def _configured(config: Config, settings: SourceSettings) -> str:
 def _store_harvest(
     store: Store, config: Config, settings: SourceSettings, harvest: Harvest, now: datetime
 ) -> SourceReport:
-    synonyms = config.intake.tag_synonyms
     with store.session() as session:
         source = _source_row(session, settings, _configured(config, settings))
-        entries = [
-            replace(
-                e,
-                url=canonical_url(e.url, e.declared_canonical),
-                tags=normalise_tags(e.tags, synonyms),
-            )
-            for e in harvest.entries
-        ]
-        entries = strip_recurring(session, source.id, entries)
+        entries = strip_recurring(session, source.id, harvest.entries)
         new, updated = store_entries(session, source, entries, now)
         assign_clusters(session, new, config.intake.cluster_threshold)
         recluster_updated(session, updated, config.intake.cluster_threshold)
@@ -159,7 +166,7 @@ def _harvest_alone(
     fetcher = Fetcher(config.intake)
     try:
         context = HarvestContext(fetcher=fetcher, base_dir=config.base_dir, now=now)
-        return KINDS[settings.kind].harvest(settings, state, context)
+        return prepared(KINDS[settings.kind].harvest(settings, state, context), config)
     finally:
         fetcher.close()
 
@@ -270,7 +277,9 @@ def store_entries(
     """Insert new articles and refresh changed ones. Returns (new articles, changed ones).
 
     An entry is the same article as a stored one when its canonical URL is, or when its
-    cleaned text is identical (a copy under another URL).
+    cleaned text is identical (a copy under another URL). Only the source that first
+    brought an article updates it: two feeds carrying one URL with different wording would
+    otherwise rewrite it in turn on every run.
     """
     unique = {entry.url: entry for entry in entries}
     hashes = {url: text_hash(e.text) for url, e in unique.items() if e.text.strip()}
@@ -297,6 +306,8 @@ def store_entries(
             new_tags.append((article, entry.tags))
             if digest:
                 copies.add(digest)
+        elif article.source_id != source.id:
+            continue  # another source's copy: the article stays as its own source has it
         elif (article.title, article.text, article.tag_names) == (
             entry.title,
             entry.text,
