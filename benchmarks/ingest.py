@@ -181,7 +181,7 @@ def main() -> None:
                 stories = session.scalar(select(func.count(func.distinct(Article.cluster_id))))
                 since, until = START - timedelta(days=1), now
                 started = time.perf_counter()
-                stored_stories, _, _ = _stored(session, since, until, skip=set())
+                stored_ids, _, _, _ = _stored(session, since, until, skip=set())
                 read_seconds = time.perf_counter() - started
                 started = time.perf_counter()
                 rows = session.execute(select(Article.title, Article.text, Article.published_at))
@@ -198,7 +198,7 @@ def main() -> None:
     print(f"  parse and clean alone: {parse_seconds:.2f} s ({share:.0%} of the ingest's time)")
     print(f"second ingest of the unchanged files: {again_seconds:.2f} s")
     print(
-        f"signatures of {len(stored_stories)} stored articles: read {read_seconds:.2f} s,"
+        f"signatures of {len(stored_ids)} stored articles: read {read_seconds:.2f} s,"
         f" recomputed from text {recompute_seconds:.2f} s ({recompute_seconds / read_seconds:.1f}x)"
     )
     for line in errors:

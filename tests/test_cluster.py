@@ -27,7 +27,7 @@ from digest.intake.ingest import ingest_all
 from digest.intake.signatures import salient_tokens
 from digest.render.email import Identity, render
 from digest.settings import IntakeSettings, SegmentSettings
-from digest.store.database import Store
+from digest.store.database import Store, open_store
 from digest.store.models import (
     Article,
     ArticleSignature,
@@ -289,6 +289,38 @@ def test_an_updated_stub_finds_its_story_and_a_joined_story_stays_whole(
         assert first.cluster_id == second.cluster_id == second.id
         assert third.cluster_id == third.id
         assert session.scalar(select(func.count()).select_from(ArticleSignature)) == 3
+
+
+def story_map(store: Store) -> dict[str, str]:
+    """Each article's URL, with the URL of its story's first article."""
+    with store.session() as session:
+        urls = {i: u for i, u in session.execute(select(Article.id, Article.url))}
+        return {
+            urls[i]: urls[c] for i, c in session.execute(select(Article.id, Article.cluster_id))
+        }
+
+
+def test_one_run_over_many_sources_finds_the_stories_that_a_run_per_source_finds(
+    store: Store, tmp_path: Path
+) -> None:
+    def outlet_feeds(number: int) -> dict[str, str]:
+        outlets = sorted({a.outlet for a in LABELLED})
+        items: dict[str, list[tuple[str, str, str, str]]] = {}
+        for labelled in LABELLED:
+            name = f"o{outlets.index(labelled.outlet) % number}"
+            items.setdefault(name, []).append(report(labelled.story, labelled.outlet))
+        return {name: feed(found) for name, found in sorted(items.items())}
+
+    feeds = outlet_feeds(5)
+    (tmp_path / "together").mkdir()
+    ingest_all(store, load_config(config_with(tmp_path / "together", feeds)), NOW)
+    with open_store(f"sqlite:///{tmp_path / 'apart.db'}") as apart:
+        for name, xml in feeds.items():
+            folder = tmp_path / f"apart-{name}"
+            folder.mkdir()
+            ingest_all(apart, load_config(config_with(folder, {name: xml})), NOW)
+        assert story_map(store) == story_map(apart)
+    assert len(set(story_map(store).values())) < len(LABELLED)  # stories were found at all
 
 
 # --- compose and render: one item per story, with "also covered by" -------------------

@@ -12,7 +12,7 @@ hashing their text again.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import cast
 
@@ -52,31 +52,71 @@ def cluster_entries(entries: Sequence[Entry], threshold: float) -> list[int]:
     return [first[label] for label in labels]
 
 
-def assign_clusters(session: Session, articles: Sequence[Article], threshold: float) -> None:
+class RunIndex:
+    """The story index of one ingest run, kept from one source visit to the next.
+
+    Each visit adds only the stored articles the index does not hold yet (those of other
+    runs, or of another process meanwhile) instead of reading and indexing every article
+    of its window again. The stories found are the same either way (see
+    :meth:`StoryIndex.assign`). A visit that fails must :meth:`reset` it: the index
+    would otherwise hold articles its rolled-back transaction never stored.
+    """
+
+    def __init__(self, threshold: float) -> None:
+        self.threshold = threshold
+        self.reset()
+
+    def reset(self) -> None:
+        self.index = StoryIndex(self.threshold)
+        self.slots: dict[int, int] = {}  # article id -> slot in the index
+
+    def add(
+        self, ids: Sequence[int], sigs: Sequence[Signature], keys: Keys, stories: list[int]
+    ) -> None:
+        base = self.index.size
+        self.index.extend(sigs, keys, stories, ids)
+        self.slots.update((article_id, base + n) for n, article_id in enumerate(ids))
+
+    def assign(self, ids: Sequence[int], sigs: Sequence[Signature], keys: Keys) -> list[int]:
+        base = self.index.size
+        stories = self.index.assign(sigs, keys, ids)
+        self.slots.update((article_id, base + n) for n, article_id in enumerate(ids))
+        return stories
+
+    def forget(self, ids: Sequence[int]) -> None:
+        self.index.forget([self.slots.pop(i) for i in ids if i in self.slots])
+
+
+def assign_clusters(
+    session: Session, articles: Sequence[Article], threshold: float, run: RunIndex | None = None
+) -> None:
     """Give each new article the cluster of its story: the id of the story's first article.
 
     ``articles`` are flushed rows without a cluster; each is compared with the stored
     articles published within 72 hours of it and with the new ones before it. Their
-    signatures are stored for the next visits.
+    signatures are stored for the next visits. ``run``, when given, is the index the
+    earlier visits of the same run left, and keeps these articles for the later ones.
     """
     new = sorted(
         (a for a in articles if a.cluster_id is None), key=lambda a: (a.published_at, a.id)
     )
     if not new:
         return
+    run = run or RunIndex(threshold)
     window = timedelta(hours=WINDOW_HOURS)
     since, until = new[0].published_at - window, new[-1].published_at + window
-    stories, pool, pool_keys = _stored(session, since, until, skip={a.id for a in new})
-    index = StoryIndex(threshold)
-    index.extend(pool, pool_keys, stories)
+    held = {a.id for a in new} | run.slots.keys()
+    run.add(*_stored(session, since, until, skip=held))
     sigs = [signature(a.title, a.text, a.published_at) for a in new]
     keys = band_keys(sigs)
-    for article, story in zip(new, index.assign(sigs, keys, [a.id for a in new]), strict=True):
+    for article, story in zip(new, run.assign([a.id for a in new], sigs, keys), strict=True):
         article.cluster_id = story
     _save(session, [a.id for a in new], sigs, keys, replace=False)
 
 
-def recluster_updated(session: Session, articles: Sequence[Article], threshold: float) -> None:
+def recluster_updated(
+    session: Session, articles: Sequence[Article], threshold: float, run: RunIndex | None = None
+) -> None:
     """Refresh the signatures of articles whose title or text changed, and find the story
     again for those that are a story alone: a first short report, updated with the full
     text, may now be seen to be one that other outlets cover. An article that others have
@@ -84,6 +124,8 @@ def recluster_updated(session: Session, articles: Sequence[Article], threshold: 
     if not articles:
         return
     ids = [a.id for a in articles]
+    if run is not None:
+        run.forget(ids)
     session.execute(delete(ArticleSignature).where(ArticleSignature.article_id.in_(ids)))
     joined = set(
         session.scalars(
@@ -98,12 +140,12 @@ def recluster_updated(session: Session, articles: Sequence[Article], threshold: 
     _save(session, [a.id for a in kept], sigs, band_keys(sigs), replace=False)
     for article in alone:  # saved before, or the search below would make theirs again
         article.cluster_id = None
-    assign_clusters(session, alone, threshold)
+    assign_clusters(session, alone, threshold, run)
 
 
 def _stored(
-    session: Session, since: datetime, until: datetime, skip: set[int]
-) -> tuple[list[int], list[Signature], Keys]:
+    session: Session, since: datetime, until: datetime, skip: Collection[int]
+) -> tuple[list[int], list[Signature], Keys, list[int]]:
     """Stories, signatures and band keys of the articles published in [since, until]
     but ``skip``. Those stored before signatures were kept, or with signatures of an
     older version, get theirs computed from their text now, and saved."""
@@ -121,6 +163,7 @@ def _stored(
         .where(Article.published_at >= since, Article.published_at <= until)
         .order_by(Article.published_at, Article.id)
     )
+    ids: list[int] = []
     stories: list[int] = []
     sigs: list[Signature] = []
     bands: list[bytes] = []
@@ -129,6 +172,7 @@ def _stored(
     for article_id, story, published, version, salient, band, sketch in rows:
         if article_id in skip:
             continue
+        ids.append(article_id)
         stories.append(story or article_id)
         if version == VERSION:
             sigs.append(Signature(salient, published.timestamp(), stored_sketch=sketch))
@@ -145,7 +189,7 @@ def _stored(
             bands[position] = row.astype("<u8").tobytes()
         _save(session, [article_id for _, article_id in outdated], fresh, fresh_keys, replace=True)
     keys = np.frombuffer(b"".join(bands), dtype="<u8").astype(np.uint64).reshape(-1, BANDS)
-    return stories, sigs, keys
+    return ids, sigs, keys, stories
 
 
 def _save(

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from digest.config import Config
 from digest.intake.boilerplate import strip_recurring
-from digest.intake.cluster import assign_clusters, recluster_updated
+from digest.intake.cluster import RunIndex, assign_clusters, recluster_updated
 from digest.intake.entries import Entry
 from digest.intake.fetch import Fetcher
 from digest.intake.sources import KINDS
@@ -65,12 +65,14 @@ def ingest_all(
     if fetcher is None and _worth_a_pool(config):
         return _ingest_pooled(store, config, now)
     shared = fetcher or Fetcher(config.intake)
+    run = RunIndex(config.intake.cluster_threshold)
     reports: list[SourceReport] = []
     try:
         for source in config.sources:
             try:
-                reports.append(ingest_source(store, config, source, now, shared))
+                reports.append(ingest_source(store, config, source, now, shared, run))
             except Exception as e:  # a bug or a rejected row in one source spares the rest
+                run.reset()
                 reports.append(_record_failure(store, config, source.name, _unexpected(e)))
     finally:
         if fetcher is None:
@@ -84,6 +86,7 @@ def ingest_source(
     settings: SourceSettings,
     now: datetime,
     fetcher: Fetcher | None = None,
+    run: RunIndex | None = None,
 ) -> SourceReport:
     fetcher = fetcher or Fetcher(config.intake)
     state = _state(store, config, settings)
@@ -94,7 +97,7 @@ def ingest_source(
         harvest = prepared(KINDS[settings.kind].harvest(settings, state, context), config)
     except SourceProblem as e:
         return _record_failure(store, config, settings.name, str(e))
-    return _store_harvest(store, config, settings, harvest, now)
+    return _store_harvest(store, config, settings, harvest, now, run)
 
 
 def prepared(harvest: Harvest, config: Config) -> Harvest:
@@ -132,14 +135,19 @@ def _configured(config: Config, settings: SourceSettings) -> str:
 
 
 def _store_harvest(
-    store: Store, config: Config, settings: SourceSettings, harvest: Harvest, now: datetime
+    store: Store,
+    config: Config,
+    settings: SourceSettings,
+    harvest: Harvest,
+    now: datetime,
+    run: RunIndex | None = None,
 ) -> SourceReport:
     with store.session() as session:
         source = _source_row(session, settings, _configured(config, settings))
         entries = strip_recurring(session, source.id, harvest.entries)
         new, updated = store_entries(session, source, entries, now)
-        assign_clusters(session, new, config.intake.cluster_threshold)
-        recluster_updated(session, updated, config.intake.cluster_threshold)
+        assign_clusters(session, new, config.intake.cluster_threshold, run)
+        recluster_updated(session, updated, config.intake.cluster_threshold, run)
         _record_success(source, harvest, settings.title, now)
     if harvest.gone:
         return SourceReport(settings.name, error="retired: the source answered 410 Gone")
@@ -173,6 +181,7 @@ def _harvest_alone(
 
 def _ingest_pooled(store: Store, config: Config, now: datetime) -> list[SourceReport]:
     reports: list[SourceReport] = []
+    run = RunIndex(config.intake.cluster_threshold)
     with ProcessPoolExecutor(max_workers=2) as pool:
         pending: list[tuple[SourceSettings, SourceReport | Future[Harvest]]] = []
         for settings in config.sources:
@@ -192,10 +201,11 @@ def _ingest_pooled(store: Store, config: Config, now: datetime) -> list[SourceRe
                 continue
             try:
                 harvest = waiting.result()
-                reports.append(_store_harvest(store, config, settings, harvest, now))
+                reports.append(_store_harvest(store, config, settings, harvest, now, run))
             except SourceProblem as e:
                 reports.append(_record_failure(store, config, settings.name, str(e)))
             except Exception as e:  # a bug or a rejected row in one source spares the rest
+                run.reset()
                 reports.append(_record_failure(store, config, settings.name, _unexpected(e)))
     return reports
 

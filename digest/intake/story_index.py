@@ -62,19 +62,35 @@ class StoryIndex:
         self.threshold = threshold
         self._signatures: list[Signature | None] = []
         self._stories: list[int] = []
+        self._ids: list[int] = []
         self._chunks: list[_Chunk] = []
 
-    def extend(self, sigs: Sequence[Signature], keys: Keys, stories: Sequence[int]) -> None:
+    @property
+    def size(self) -> int:
+        """How many articles were indexed: the slot the next one gets."""
+        return len(self._signatures)
+
+    def extend(
+        self, sigs: Sequence[Signature], keys: Keys, stories: Sequence[int], ids: Sequence[int]
+    ) -> None:
         """Index articles whose stories are known."""
         base = len(self._signatures)
         self._signatures.extend(sigs)
         self._stories.extend(stories)
+        self._ids.extend(ids)
         self._chunks.append(_Chunk.of(keys, base, sigs))
+
+    def forget(self, slots: Sequence[int]) -> None:
+        """Stop matching the articles in ``slots`` (their text changed, say)."""
+        for slot in slots:
+            self._signatures[slot] = None
 
     def assign(self, sigs: Sequence[Signature], keys: Keys, own: Sequence[int]) -> list[int]:
         """The story of each article, in order: that of its most similar indexed or earlier
-        article at or above the threshold (the earliest on a tie), else ``own``. The
-        articles are indexed as they are assigned."""
+        article at or above the threshold, else ``own`` (the article's id). On a tie, an
+        article indexed before this batch wins over one of the batch, then the earlier
+        published, then the smaller id: so the result does not depend on the order in which
+        the index was filled. The articles are indexed as they are assigned."""
         base = len(self._signatures)
         batch = _Chunk.of(keys, base, sigs)
         pairs = [_pairs(batch, chunk) for chunk in self._chunks]
@@ -86,18 +102,22 @@ class StoryIndex:
         candidates = (found & 0xFFFFFFFF).tolist()
         stories = []
         for i, sig in enumerate(sigs):
-            best, best_score = None, self.threshold
+            best, best_score, best_key = None, 0.0, (True, 0.0, 0)
             for slot in candidates[bounds[i] : bounds[i + 1]]:
                 other = self._signatures[slot]
                 if other is None:
                     continue
                 score = similarity(sig, other, self.threshold)
-                if score > best_score or (best is None and score >= best_score):
-                    best, best_score = slot, score
+                if score < self.threshold or score <= 0.0:
+                    continue
+                key = (slot >= base, other.published, self._ids[slot])
+                if best is None or score > best_score or (score == best_score and key < best_key):
+                    best, best_score, best_key = slot, score, key
             story = own[i] if best is None else self._stories[best]
             stories.append(story)
             self._signatures.append(sig)
             self._stories.append(story)
+            self._ids.append(own[i])
         self._chunks.append(batch)
         return stories
 
