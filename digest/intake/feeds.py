@@ -6,7 +6,6 @@ import calendar
 import time
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin
 
 import feedparser
 
@@ -15,6 +14,7 @@ from digest.intake.clean import clean_html
 from digest.intake.entries import Entry
 from digest.intake.html_text import sanitise
 from digest.intake.tags import normalise_tags
+from digest.intake.urls import join_url
 
 
 class FeedParseError(ValueError):
@@ -107,10 +107,7 @@ def make_entry(
 def _absolute(base_url: str, url: str) -> str:
     if not base_url or not url or url.startswith(("http://", "https://")):
         return url
-    try:
-        return urljoin(base_url, url)
-    except ValueError:  # a malformed base or link: the entry is skipped as linkless
-        return url
+    return join_url(base_url, url) or url  # a malformed one: the entry is skipped as linkless
 
 
 def _from_feedparser(item: Any, base_url: str) -> Entry | None:

@@ -12,9 +12,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from urllib.parse import urljoin
 
 import nh3
+
+from digest.intake.urls import join_url
 
 BLOCK_TAGS = frozenset(
     {"p", "div", "li", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section"}
@@ -197,9 +198,6 @@ def _absolute_urls(base_url: str) -> Callable[[str, str, str], str | None]:
     def resolve(tag: str, attribute: str, value: str) -> str | None:
         if attribute not in URL_ATTRIBUTES:
             return value
-        try:
-            return urljoin(base_url, value.strip())
-        except ValueError:  # a malformed URL (say, a bad IPv6 host) is dropped
-            return None
+        return join_url(base_url, value)  # a malformed one (None) is dropped
 
     return resolve

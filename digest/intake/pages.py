@@ -11,7 +11,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from urllib.parse import urljoin
 
 import trafilatura
 from lxml.html import HtmlElement
@@ -22,6 +21,7 @@ from digest.intake.entries import Entry
 from digest.intake.fetch import Fetcher, FetchError
 from digest.intake.html_text import Block, sanitise
 from digest.intake.tags import normalise_tags
+from digest.intake.urls import join_url
 
 DATE_OPTIONS = {
     "extensive_search": False,  # a copyright year in the footer is not a publication date
@@ -170,7 +170,7 @@ def fill_teasers(
 
 def _canonical(tree: HtmlElement, url: str) -> str:
     for href in tree.xpath('//head/link[@rel="canonical"]/@href'):
-        absolute = urljoin(url, str(href).strip())
+        absolute = join_url(url, str(href)) or ""
         if absolute.startswith(("http://", "https://")):
             return absolute
     return ""

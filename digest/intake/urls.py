@@ -30,7 +30,7 @@ import contextlib
 import re
 from functools import lru_cache
 from ipaddress import ip_address
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
 
 from publicsuffixlist import PublicSuffixList
 
@@ -62,6 +62,15 @@ STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 GOOGLE_AMP = re.compile(r"^/amp/(s/)?([^/]+\.[^/]+(?:/.*)?)$")
 AMPPROJECT = re.compile(r"^/[cvi]/(s/)?([^/]+\.[^/]+(?:/.*)?)$")
 _PSL = PublicSuffixList()
+
+
+def join_url(base: str, url: str) -> str | None:
+    """``url`` resolved against ``base``, as a browser would; None when either is malformed
+    (say, a broken IPv6 host), which :func:`urllib.parse.urljoin` reports by raising."""
+    try:
+        return urljoin(base, url.strip())
+    except ValueError:
+        return None
 
 
 def canonical_url(url: str, declared: str = "") -> str:
