@@ -135,7 +135,8 @@ def recluster_updated(
         )
     )
     alone = [a for a in articles if a.cluster_id == a.id and a.id not in joined]
-    kept = [a for a in articles if not (a.cluster_id == a.id and a.id not in joined)]
+    lone = {a.id for a in alone}
+    kept = [a for a in articles if a.id not in lone]
     sigs = [signature(a.title, a.text, a.published_at) for a in kept]
     _save(session, [a.id for a in kept], sigs, band_keys(sigs), replace=False)
     for article in alone:  # saved before, or the search below would make theirs again
@@ -146,8 +147,8 @@ def recluster_updated(
 def _stored(
     session: Session, since: datetime, until: datetime, skip: Collection[int]
 ) -> tuple[list[int], list[Signature], Keys, list[int]]:
-    """Stories, signatures and band keys of the articles published in [since, until]
-    but ``skip``. Those stored before signatures were kept, or with signatures of an
+    """Ids, signatures, band keys and stories of the articles published in
+    [since, until] but ``skip``. Those stored before signatures were kept, or with signatures of an
     older version, get theirs computed from their text now, and saved."""
     query = (
         select(
