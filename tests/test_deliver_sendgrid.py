@@ -82,6 +82,17 @@ def send(capsys: pytest.CaptureFixture[str], config: Path) -> tuple[int, str]:
     return code, captured.out + captured.err
 
 
+def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    """Any digest command through the entry point: (exit code, stdout and stderr)."""
+    try:
+        main(list(argv))
+        code = 0
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else 1
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
 def ledger(store: Store) -> dict[str, Delivery]:
     with store.session() as session:
         return {d.email: d for d in session.scalars(select(Delivery))}
@@ -234,21 +245,68 @@ def test_a_refused_batch_is_failed_with_sendgrids_message_and_the_rest_go(
     code, output = send(capsys, config)
 
     assert code == 0, output
-    assert "2 failed" in output
-    assert sleeps == []  # a 400 is not retried
+    assert "1 failed" in output
+    assert sleeps == []  # a 400 is not retried as it was
     assert [status for status, _ in sg.rejected] == [400]
     rows = ledger(store)
-    # Batches of two in subscriber order: ada+grace, alan+tom, edsger.
-    refused = {"alan@readers.example", "tom@readers.example"}
-    assert sorted(sg.recipients()) == sorted(set(PEOPLE) - refused)
+    # Batches of two in subscriber order: ada+grace, alan+tom, edsger. SendGrid named
+    # Alan's personalization only: Tom goes in a request of his own.
+    refused = "alan@readers.example"
+    assert sorted(sg.recipients()) == sorted(set(PEOPLE) - {refused})
     for address, row in rows.items():
-        if address in refused:
+        if address == refused:
             assert row.status == DeliveryStatus.failed
             assert "400" in row.error
             assert message in row.error
             assert "personalizations.0.to.0.email" in row.error
         else:
-            assert row.status == DeliveryStatus.sent
+            assert row.status == DeliveryStatus.sent, address
+
+
+def test_a_refusal_naming_no_personalization_fails_the_whole_batch(
+    capsys: pytest.CaptureFixture[str],
+    sg: SendGridStandIn,
+    config: Path,
+    store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+    sleeps: list[float],
+) -> None:
+    refuse(sg, monkeypatch, 400, "The from address is not verified.", "from.email", "alan@")
+
+    code, output = send(capsys, config)
+
+    assert code == 0, output
+    assert "2 failed" in output
+    refused = {"alan@readers.example", "tom@readers.example"}
+    assert sorted(sg.recipients()) == sorted(set(PEOPLE) - refused)
+    rows = ledger(store)
+    assert {a for a, row in rows.items() if row.status == DeliveryStatus.failed} == refused
+    assert all("from.email" in rows[a].error for a in refused)
+
+
+def test_an_internationalised_address_reaches_sendgrid_as_it_is(
+    capsys: pytest.CaptureFixture[str],
+    sg: SendGridStandIn,
+    tmp_path: Path,
+    database_url: str,
+    store: Store,
+) -> None:
+    people = {**PEOPLE, "用户@example.com": "Zhang Wei 张伟"}
+    config = write_newsroom(tmp_path / "desk", database_url, people)
+
+    code, output = send(capsys, config)
+
+    assert code == 0, output
+    assert sg.rejected == []
+    assert sorted(sg.recipients()) == sorted(people)
+    (personalization,) = [
+        p
+        for request in sg.accepted
+        for p in request.body["personalizations"]
+        if p["to"][0]["email"] == "用户@example.com"
+    ]
+    assert personalization["to"][0]["name"] == "Zhang Wei 张伟"
+    assert {d.status for d in ledger(store).values()} == {DeliveryStatus.sent}
 
 
 def test_a_refused_key_stops_the_run_and_keeps_everyone_pending(
@@ -296,3 +354,40 @@ def test_a_missing_api_key_is_one_line_naming_the_variable(
     assert sg.accepted == [] and sg.rejected == []
     with store.session() as session:
         assert session.scalars(select(Edition)).all() == []
+
+
+def test_status_names_each_backend_that_accepted_batches_after_a_resume_on_another(
+    capsys: pytest.CaptureFixture[str],
+    sg: SendGridStandIn,
+    config: Path,
+    store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+    sleeps: list[float],
+) -> None:
+    served = sg._send
+
+    def first_batch_only(headers: dict[str, str], raw: bytes) -> Any:
+        if sg.accepted:  # the key was revoked after the first batch
+            return sg._refuse(401, [("The provided authorization grant is invalid", None)])
+        return served(headers, raw)
+
+    monkeypatch.setattr(sg, "_send", first_batch_only)
+    code, output = send(capsys, config)
+    assert code != 0 and "digest resume" in output, output
+    assert len(sg.accepted) == 1  # batch 0: Ada and Grace
+
+    code, output = cli(capsys, "resume", "--backend", "outbox", "--config", str(config))
+    assert code == 0, output
+    outbox = config.parent / "outbox" / SEGMENT
+    assert len(list(outbox.rglob("*.eml"))) == 3  # Alan, Tom and Edsger
+    assert {d.status for d in ledger(store).values()} == {DeliveryStatus.sent}
+
+    code, shown = cli(capsys, "status", "--config", str(config))
+    assert code == 0, shown
+    (line,) = shown.splitlines()
+    assert " sent via sendgrid (1 batch), outbox (2 batches): 5 recipients, 5 sent" in line
+    code, shown = cli(capsys, "status", "--json", "--config", str(config))
+    report = json.loads(shown)
+    assert report["backends"] == {"sendgrid": 1, "outbox": 2}
+    assert report["backend"] == "sendgrid"  # the one it was started with
+    assert list(report["backends"]) == ["sendgrid", "outbox"]

@@ -33,6 +33,9 @@ from digest.cli import main
 from digest.store.database import Store
 from digest.store.models import Delivery, DeliveryStatus, Edition, EditionStatus
 
+EAI = "用户@example.com"  # an internationalised address: its local part needs SMTPUTF8
+NO_SMTPUTF8 = "the SMTP server does not offer SMTPUTF8, which this address needs"
+
 USER = "digest"
 PASSWORD = "correct horse battery staple"
 SEGMENT = "politics"
@@ -104,6 +107,7 @@ class Received:
     mail_from: str
     rcpt_tos: tuple[str, ...]
     content: bytes
+    mail_options: tuple[str, ...] = ()
 
     def message(self) -> EmailMessage:
         parsed = email.message_from_bytes(self.content, policy=email.policy.default)
@@ -134,7 +138,12 @@ class Recorder:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.received.append(
-            Received(envelope.mail_from, tuple(envelope.rcpt_tos), bytes(envelope.content))
+            Received(
+                envelope.mail_from,
+                tuple(envelope.rcpt_tos),
+                bytes(envelope.content),
+                tuple(envelope.mail_options),
+            )
         )
         return "250 2.0.0 queued"
 
@@ -175,8 +184,8 @@ def free_port() -> int:
         return port
 
 
-@pytest.fixture
-def smtp_server(certificate: Certificate) -> Iterator[SmtpServer]:
+def serve(certificate: Certificate, *, smtputf8: bool = False) -> Iterator[SmtpServer]:
+    """A server requiring STARTTLS and AUTH; offering SMTPUTF8 when asked to."""
     server = SmtpServer(free_port(), Recorder(), Authenticator(PASSWORD))
     controller = Controller(
         server.handler,
@@ -187,12 +196,23 @@ def smtp_server(certificate: Certificate) -> Iterator[SmtpServer]:
         authenticator=server.auth,
         auth_required=True,
         auth_require_tls=True,
+        enable_SMTPUTF8=smtputf8,
     )
     controller.start()
     try:
         yield server
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp_server(certificate: Certificate) -> Iterator[SmtpServer]:
+    yield from serve(certificate)
+
+
+@pytest.fixture
+def smtputf8_server(certificate: Certificate) -> Iterator[SmtpServer]:
+    yield from serve(certificate, smtputf8=True)
 
 
 # --- a tiny newsroom ---
@@ -247,6 +267,17 @@ def send(capsys: pytest.CaptureFixture[str], config: Path) -> tuple[int, str]:
     """``digest send`` through the entry point: (exit code, stdout and stderr)."""
     try:
         main(["send", "--segment", SEGMENT, "--backend", "smtp", "--config", str(config)])
+        code = 0
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else 1
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    """Any digest command through the entry point: (exit code, stdout and stderr)."""
+    try:
+        main(list(argv))
         code = 0
     except SystemExit as e:
         code = e.code if isinstance(e.code, int) else 1
@@ -409,6 +440,125 @@ def test_a_wrong_password_stops_cleanly_and_a_later_run_resumes_once(
     rows = ledger(store)
     assert sorted(rows) == sorted(PEOPLE)
     assert {d.status for d in rows.values()} == {DeliveryStatus.sent}
+    with store.session() as session:
+        (edition,) = session.scalars(select(Edition))
+        assert edition.status == EditionStatus.sent
+
+
+# --- internationalised addresses (SMTPUTF8) ---
+
+# Batches of two in subscriber order: Ada and the EAI reader, then Alan. The EAI reader's
+# message comes after one the server has accepted in the same batch.
+WITH_EAI = {
+    "ada@readers.example": "Ada Lovelace",
+    EAI: "Zhang Wei 张伟",
+    "alan@readers.example": "Alan Turing",
+}
+
+
+@pytest.fixture
+def passwords(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DIGEST_SMTP_PASSWORD", PASSWORD)
+    monkeypatch.setenv("DIGEST_SECRET_KEY", "test-signing-key")
+
+
+def test_an_internationalised_address_goes_over_smtputf8_and_the_others_stay_ascii(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    database_url: str,
+    smtputf8_server: SmtpServer,
+    certificate: Certificate,
+    store: Store,
+    passwords: None,
+) -> None:
+    config = write_newsroom(
+        tmp_path / "desk", database_url, smtputf8_server.port, certificate.cert, WITH_EAI
+    )
+
+    code, output = send(capsys, config)
+
+    assert code == 0, output
+    handler = smtputf8_server.handler
+    assert sorted(handler.recipients()) == sorted(WITH_EAI)
+    by_reader = {r.rcpt_tos[0]: r for r in handler.received}
+    international = by_reader[EAI]
+    assert "SMTPUTF8" in international.mail_options
+    raw = international.content.decode("utf-8")  # strict: UTF-8 throughout
+    (to_line,) = [line for line in raw.splitlines() if line.startswith("To:")]
+    assert to_line == f"To: Zhang Wei 张伟 <{EAI}>"  # as it is: no encoded word
+    message = email.message_from_string(raw, policy=email.policy.default)
+    assert message["To"].addresses[0].addr_spec == EAI
+    text = message.get_body(("plain",))
+    assert text is not None and "Zhang Wei 张伟" in text.get_content()
+    for address in ("ada@readers.example", "alan@readers.example"):
+        assert "SMTPUTF8" not in by_reader[address].mail_options
+        assert by_reader[address].content.isascii()
+    assert {d.status for d in ledger(store).values()} == {DeliveryStatus.sent}
+
+
+def test_without_smtputf8_that_reader_fails_alone_and_the_accepted_stay_sent(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    database_url: str,
+    smtp_server: SmtpServer,
+    certificate: Certificate,
+    store: Store,
+    passwords: None,
+) -> None:
+    config = write_newsroom(
+        tmp_path / "desk", database_url, smtp_server.port, certificate.cert, WITH_EAI
+    )
+
+    code, output = send(capsys, config)
+
+    assert code == 0, output
+    assert "1 failed" in output
+    everyone_else = ["ada@readers.example", "alan@readers.example"]
+    assert sorted(smtp_server.handler.recipients()) == everyone_else  # once each
+    rows = ledger(store)
+    assert rows[EAI].status == DeliveryStatus.failed
+    assert rows[EAI].error == NO_SMTPUTF8
+    assert all(rows[address].status == DeliveryStatus.sent for address in everyone_else)
+    with store.session() as session:
+        (edition,) = session.scalars(select(Edition))
+        assert edition.status == EditionStatus.sent
+
+    code, shown = cli(capsys, "status", "--config", str(config))
+    assert code == 0, shown
+    assert f"  1 failed: {NO_SMTPUTF8}" in shown.splitlines()
+    code, shown = cli(capsys, "status", "--json", "--config", str(config))
+    assert code == 0, shown
+    assert json.loads(shown)["failure_reasons"] == {NO_SMTPUTF8: 1}
+
+    code, output = cli(capsys, "resume", "--config", str(config))
+    assert code == 0 and "nothing to resume" in output
+    assert sorted(smtp_server.handler.recipients()) == everyone_else  # nobody twice
+
+
+def test_resume_finishes_an_edition_left_with_an_internationalised_reader_pending(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    database_url: str,
+    smtputf8_server: SmtpServer,
+    certificate: Certificate,
+    store: Store,
+    passwords: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config = write_newsroom(
+        tmp_path / "desk", database_url, smtputf8_server.port, certificate.cert, WITH_EAI
+    )
+    monkeypatch.setenv("DIGEST_SMTP_PASSWORD", "wrong password")
+    code, output = send(capsys, config)
+    assert code != 0, output
+    assert {d.status for d in ledger(store).values()} == {DeliveryStatus.pending}
+
+    monkeypatch.setenv("DIGEST_SMTP_PASSWORD", PASSWORD)
+    code, output = cli(capsys, "resume", "--config", str(config))
+
+    assert code == 0, output
+    assert sorted(smtputf8_server.handler.recipients()) == sorted(WITH_EAI)
+    assert {d.status for d in ledger(store).values()} == {DeliveryStatus.sent}
     with store.session() as session:
         (edition,) = session.scalars(select(Edition))
         assert edition.status == EditionStatus.sent

@@ -443,3 +443,39 @@ def test_a_progress_bar_is_drawn_on_a_terminal_only(
         assert "news" in stream.getvalue() and "30/30" in stream.getvalue()
     else:
         assert stream.getvalue() == ""
+
+
+def test_each_batch_records_the_backends_that_accepted_it(
+    store: Store, database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    add_subscribers(store, 3)
+    edition_id = make_edition(store)  # started on sendgrid
+    record(store, edition_id, 2)
+    first, second, third = (d.id for d in rows(store, edition_id))
+
+    # Batch 0: SMTP took one reader before its server hung up; the outbox took the other.
+    assert claim_as(store, edition_id, "w") == 0
+    with store.session() as session:
+        outcome = BatchOutcome(accepted={first: "m1"})
+        ledger.record_outcome(session, edition_id, 0, outcome, NOW, "smtp")
+    assert claim_as(store, edition_id, "w") == 0
+    with store.session() as session:
+        outcome = BatchOutcome(accepted={second: "m2"})
+        ledger.record_outcome(session, edition_id, 0, outcome, NOW, "outbox")
+    # Batch 1: refused for its only reader, so no backend accepted it.
+    assert claim_as(store, edition_id, "w") == 1
+    with store.session() as session:
+        outcome = BatchOutcome(failed={third: "550 no such user"})
+        ledger.record_outcome(session, edition_id, 1, outcome, NOW, "smtp")
+
+    made = batches(store, edition_id)
+    assert (made[0].backend, made[1].backend) == ("smtp,outbox", "")
+    config = write_config(tmp_path, database_url)
+    main(["status", "--json", "--config", str(config)])
+    report = json.loads(capsys.readouterr().out)
+    assert report["backends"] == {"smtp": 1, "outbox": 1}
+    assert report["failure_reasons"] == {"550 no such user": 1}
+    main(["status", "--config", str(config)])
+    first_line, *more = capsys.readouterr().out.splitlines()
+    assert " via smtp (1 batch), outbox (1 batch): 3 recipients, 2 sent, 1 failed" in first_line
+    assert more == ["  1 failed: 550 no such user"]

@@ -3,14 +3,28 @@ confirmation email and its signed, expiring link, and the rate limits."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import email
+import email.policy
+import logging
+import re
+from collections.abc import Iterator, Sequence
+from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import select
-from webtools import Site, add_subscriber, confirm_link, confirmations, open_site, path_of
+from webtools import (
+    Site,
+    add_subscriber,
+    confirm_link,
+    confirmations,
+    open_site,
+    path_of,
+)
 
+from digest.deliver.message import Outgoing, Recipient
 from digest.store.database import Store
 from digest.web.ratelimit import RateLimiter
 from subscribers.models import Status, Subscriber, Suppression
@@ -206,3 +220,60 @@ def test_suppression_hash_is_kept(site: Site) -> None:
         suppress_address(session, "Hash@Example.com", Status.bounced, site.clock())
         rows = session.scalars(select(Suppression)).all()
     assert len(rows) == 1 and rows[0].reason == "bounced" and len(rows[0].email_hash) == 64
+
+
+def confirmations_to(outbox: Path, address: str) -> list[EmailMessage]:
+    """Confirmation emails whose To is ``address`` (file names keep ASCII only). Read as
+    UTF-8 text: an SMTPUTF8 message's headers are UTF-8 (RFC 6532)."""
+    found = [
+        email.message_from_string(path.read_text(encoding="utf-8"), policy=email.policy.default)
+        for path in sorted((outbox / "confirmations").rglob("*.eml"))
+    ]
+    return [m for m in found if m["To"].addresses[0].addr_spec == address]
+
+
+def test_an_internationalised_address_is_stored_normalised_and_gets_its_confirmation(
+    site: Site,
+) -> None:
+    response = sign_up(site, " 用户@EXAMPLE.com ", name="Zhang Wei")
+    assert response.status_code == 200
+    stored = subscriber(site.store, "用户@example.com")
+    assert stored is not None and stored.status == Status.pending
+
+    (mail,) = confirmations_to(site.outbox, "用户@example.com")
+    text = mail.get_body(("plain",))
+    assert text is not None
+    match = re.search(r"(https?://\S+/confirm/\S+)", text.get_content())
+    assert match is not None
+    done = site.client.post(path_of(match.group(1)).removeprefix("/digest"))
+    assert done.status_code == 200 and "confirmed" in done.text
+    active = subscriber(site.store, "用户@example.com")
+    assert active is not None and active.status == Status.active
+
+
+class BrokenBackend:
+    """A backend failing in a way no backend should: the sign-up must not notice."""
+
+    name = "broken"
+    idempotent = True
+
+    def send_batch(self, outgoing: Outgoing, recipients: Sequence[Recipient], batch: int) -> Any:
+        raise RuntimeError("disk on\nfire")
+
+    def close(self) -> None:
+        return None
+
+
+def test_a_confirmation_that_fails_is_logged_in_one_line_and_never_raised(
+    site: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    site.web.make_backend = BrokenBackend
+    with caplog.at_level(logging.ERROR, logger="digest.web"):
+        response = sign_up(site, "someone@example.com")
+    assert response.status_code == 200
+    (record,) = [r for r in caplog.records if r.name == "digest.web"]
+    line = record.getMessage()
+    assert "\n" not in line and record.exc_info is None
+    assert line.startswith("confirmation for subscriber ") and "RuntimeError: disk on fire" in line
+    stored = subscriber(site.store, "someone@example.com")
+    assert stored is not None and stored.status == Status.pending

@@ -9,6 +9,12 @@ from typing import Protocol
 from digest.deliver.message import Outgoing, Recipient
 
 
+def unbuildable(error: Exception) -> str:
+    """Why a recipient failed whose message could not be built (or written out): that
+    recipient fails alone, and the rest of the batch goes on."""
+    return f"cannot build the message for this address: {type(error).__name__}: {error}"
+
+
 @dataclass
 class BatchOutcome:
     """What happened to one batch: provider ids of the accepted, reasons for the refused.

@@ -35,10 +35,12 @@ def status(config_path: Path, edition_id: int | None, as_json: bool) -> None:
 
 def _describe(r: EditionStatusReport) -> str:
     lines = [
-        f"edition {r.edition} {r.segment} ({r.slot}) {r.status} via {r.backend}: "
+        f"edition {r.edition} {r.segment} ({r.slot}) {r.status} via {_backends(r)}: "
         f"{r.recipients} recipients, {r.sent} sent, {r.failed} failed, {r.pending} pending, "
         f"{r.in_doubt} in doubt"
     ]
+    for reason, count in r.failure_reasons.items():
+        lines.append(f"  {count} failed: {reason}")
     for b in r.failed_batches:
         lines.append(f"  failed batch {b.number} ({b.size}): {b.error}")
     for b in r.doubtful_batches:
@@ -47,6 +49,16 @@ def _describe(r: EditionStatusReport) -> str:
             f"{b.resolution or 'unresolved'}"
         )
     return "\n".join(lines)
+
+
+def _backends(r: EditionStatusReport) -> str:
+    """The backends that accepted batches, with how many; before any did, the one the
+    edition was started with."""
+    if not r.backends:
+        return r.backend
+    return ", ".join(
+        f"{name} ({n} batch{'' if n == 1 else 'es'})" for name, n in r.backends.items()
+    )
 
 
 @click.command()

@@ -179,9 +179,15 @@ def batch_rows(session: Session, edition_id: int, number: int) -> list[Pending]:
 
 
 def record_outcome(
-    session: Session, edition_id: int, number: int, outcome: BatchOutcome, now: datetime
+    session: Session,
+    edition_id: int,
+    number: int,
+    outcome: BatchOutcome,
+    now: datetime,
+    backend: str = "",
 ) -> None:
-    """Mark what the provider accepted and refused; the batch is done when nothing is left.
+    """Mark what the provider accepted and refused, and that ``backend`` accepted some of
+    it; the batch is done when nothing is left.
 
     Called by the worker that holds the batch's claim, so the batch's pending rows are
     the ones it sent: when the provider took them all under one message id (SendGrid),
@@ -213,6 +219,8 @@ def record_outcome(
             session.execute(update(Delivery), changes)
         left = session.scalar(select(func.count()).where(*in_batch)) or 0
     values: dict[str, object] = {"claimed_by": ""}
+    if backend and outcome.accepted:
+        values.update(backend=_with_backend(session, edition_id, number, backend))
     if not left:
         values.update(status=BatchStatus.sent, sent_at=now, message_id=_first(outcome))
     else:
@@ -222,6 +230,15 @@ def record_outcome(
     session.execute(
         update(Batch).where(Batch.edition_id == edition_id, Batch.number == number).values(values)
     )
+
+
+def _with_backend(session: Session, edition_id: int, number: int, backend: str) -> str:
+    """The batch's backends with ``backend`` added (a resume may finish it with another)."""
+    recorded = session.scalar(
+        select(Batch.backend).where(Batch.edition_id == edition_id, Batch.number == number)
+    )
+    names = [name for name in (recorded or "").split(",") if name]
+    return ",".join(names if backend in names else [*names, backend])
 
 
 def _first(outcome: BatchOutcome) -> str:

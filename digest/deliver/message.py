@@ -11,11 +11,15 @@ from email.utils import format_datetime
 from typing import NamedTuple
 
 from digest.render.email import PLACEHOLDERS, Rendered, one_line
+from subscribers.importer.addresses import ascii_address
 
 ONE_CLICK = "List-Unsubscribe=One-Click"
 # Long lines are allowed (RFC 5322: 998): folding would turn the List-Unsubscribe URL
 # into an RFC 2047 encoded word, which mail clients do not read as a URL.
 POLICY = policy.default.clone(max_line_length=998)
+# RFC 6532 (headers in UTF-8), only for a message whose address has a non-ASCII local part:
+# no encoding can carry one in an ASCII message, and it travels only over SMTPUTF8.
+UTF8_POLICY = POLICY.clone(utf8=True)
 
 
 class Recipient(NamedTuple):
@@ -73,11 +77,26 @@ def message_id(outgoing: Outgoing, recipient: Recipient) -> str:
     return f"<digest.{outgoing.edition_id}.{recipient.delivery_id}@{domain}>"
 
 
+def mailbox(name: str, address: str) -> Address:
+    """A header's mailbox, in ASCII wherever it can be (an internationalised domain as its
+    A-labels); only a non-ASCII local part stays in UTF-8."""
+    plain = address if address.isascii() else ascii_address(address) or address
+    if plain.isascii():
+        return Address(one_line(name, 100), addr_spec=plain)
+    local, _, domain = plain.rpartition("@")
+    return Address(one_line(name, 100), username=local, domain=domain)
+
+
 def build_message(outgoing: Outgoing, recipient: Recipient, *, date: str) -> EmailMessage:
-    """An RFC 5322 multipart/alternative message for one recipient."""
-    message = EmailMessage(policy=POLICY)
-    message["From"] = Address(one_line(outgoing.from_name, 100), addr_spec=outgoing.from_email)
-    message["To"] = Address(one_line(recipient.name, 100), addr_spec=recipient.email)
+    """An RFC 5322 multipart/alternative message for one recipient; an RFC 6532 one (for
+    SMTPUTF8) when an address can only be written in UTF-8. Raises ValueError (or another
+    exception) when the message cannot be built: the caller fails that recipient alone."""
+    sender = mailbox(outgoing.from_name, outgoing.from_email)
+    to = mailbox(recipient.name, recipient.email)
+    international = not (sender.addr_spec + to.addr_spec).isascii()
+    message = EmailMessage(policy=UTF8_POLICY if international else POLICY)
+    message["From"] = sender
+    message["To"] = to
     message["Subject"] = outgoing.rendered.subject
     message["Date"] = date
     message["Message-ID"] = message_id(outgoing, recipient)

@@ -11,11 +11,12 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
 
-from digest.deliver.backend import BatchOutcome
+from digest.deliver.backend import BatchOutcome, unbuildable
 from digest.deliver.message import Outgoing, Recipient, build_message, message_id
 from digest.errors import DeliveryError
 
 UNSAFE = re.compile(r"[^A-Za-z0-9@._+-]")
+NAME_LENGTH = 200  # of the address in a file name: the whole name must stay under 255 bytes
 
 
 def edition_folder(root: Path, segment: str, edition_id: int) -> Path:
@@ -68,7 +69,8 @@ class OutboxBackend:
 
     def path_for(self, outgoing: Outgoing, recipient: Recipient) -> Path:
         folder = edition_folder(self.root, outgoing.segment, outgoing.edition_id)
-        return folder / f"{recipient.delivery_id:07d}-{UNSAFE.sub('_', recipient.email)}.eml"
+        address = UNSAFE.sub("_", recipient.email)[:NAME_LENGTH]
+        return folder / f"{recipient.delivery_id:07d}-{address}.eml"
 
     def send_batch(
         self, outgoing: Outgoing, recipients: Sequence[Recipient], batch: int
@@ -84,7 +86,12 @@ class OutboxBackend:
             path = self.path_for(outgoing, recipient)
             if not path.exists():  # a resumed batch keeps the file already written
                 try:
-                    write_atomically(path, build_message(outgoing, recipient, date=date).as_bytes())
+                    data = build_message(outgoing, recipient, date=date).as_bytes()
+                except Exception as e:  # this recipient's message alone: it fails, the rest go
+                    outcome.failed[recipient.delivery_id] = unbuildable(e)
+                    continue
+                try:
+                    write_atomically(path, data)
                 except OSError as e:
                     raise DeliveryError(f"cannot write {path}: {e.strerror}") from e
             outcome.accepted[recipient.delivery_id] = message_id(outgoing, recipient)

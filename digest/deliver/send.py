@@ -106,6 +106,7 @@ class Finished:
     number: int
     outcome: BatchOutcome | None = None
     error: DeliveryError | None = None
+    backend: str = ""  # the name of the backend that answered
 
     def settled(self, attempted: int) -> int:
         """Rows this batch took out of pending, of the ``attempted`` ones."""
@@ -379,7 +380,8 @@ class _Sender:
         if not recipients:
             return Finished(number, BatchOutcome())
         try:
-            return Finished(number, backend.send_batch(outgoing, recipients, number))
+            outcome = backend.send_batch(outgoing, recipients, number)
+            return Finished(number, outcome, backend=backend.name)
         except DeliveryError as e:
             return Finished(number, error=e)
 
@@ -397,7 +399,9 @@ class _Sender:
 
 def _record(session: Session, edition_id: int, finished: Finished, now: datetime) -> None:
     if finished.outcome is not None:
-        ledger.record_outcome(session, edition_id, finished.number, finished.outcome, now)
+        ledger.record_outcome(
+            session, edition_id, finished.number, finished.outcome, now, finished.backend
+        )
     elif finished.error is not None:
         e = finished.error
         ledger.release(

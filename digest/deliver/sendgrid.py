@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import random
+import re
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -117,9 +118,30 @@ class SendGridBackend:
     def send_batch(
         self, outgoing: Outgoing, recipients: Sequence[Recipient], batch: int
     ) -> BatchOutcome:
-        body = request_json(outgoing, recipients, batch)
-        last_error = ""
+        """One request for the batch. When SendGrid refuses it for some personalizations
+        only (a 400 naming ``personalizations.N``), those recipients fail with its message
+        and the others go in a new request."""
+        people = list(recipients)
+        refused: dict[int, str] = {}
         doubtful = False
+        while True:
+            try:
+                body = request_json(outgoing, people, batch)
+                ident, doubtful = self._post(body, len(people), doubtful)
+            except _RecipientsRefused as e:
+                doubtful = e.doubtful
+                refused.update((people[i].delivery_id, why) for i, why in e.reasons.items())
+                people = [r for i, r in enumerate(people) if i not in e.reasons]
+                if people:
+                    continue
+                return BatchOutcome(failed=refused, doubtful=doubtful)
+            accepted = {r.delivery_id: ident for r in people}
+            return BatchOutcome(accepted=accepted, failed=refused, doubtful=doubtful)
+
+    def _post(self, body: str, people: int, doubtful: bool) -> tuple[str, bool]:
+        """Send one request for ``people`` recipients, retrying what may pass later. Returns
+        the message id, and whether a timed-out attempt may have been taken too."""
+        last_error = ""
         for attempt in range(self.retries):
             try:
                 response = self.client.client.mail.send.post(
@@ -133,6 +155,9 @@ class SendGridBackend:
                         f"{last_error}; check SENDGRID_API_KEY and the verified sender",
                         doubtful=doubtful,
                     ) from e
+                reasons = _per_recipient(e, status, people) if status == 400 else {}
+                if reasons:
+                    raise _RecipientsRefused(reasons, doubtful) from e
                 if status not in RETRYABLE:
                     raise DeliveryError(last_error, permanent=True, doubtful=doubtful) from e
                 self._pause(attempt, getattr(e, "headers", None))
@@ -144,10 +169,7 @@ class SendGridBackend:
                 last_error = f"SendGrid did not answer ({type(_cause(e)).__name__})"
                 self._pause(attempt, None)
                 continue
-            ident = str(response.headers.get("X-Message-Id", ""))
-            return BatchOutcome(
-                accepted={r.delivery_id: ident for r in recipients}, doubtful=doubtful
-            )
+            return str(response.headers.get("X-Message-Id", "")), doubtful
         raise DeliveryError(last_error or "SendGrid kept failing", doubtful=doubtful)
 
     def _pause(self, attempt: int, headers: Any) -> None:
@@ -156,6 +178,36 @@ class SendGridBackend:
 
     def close(self) -> None:
         return None
+
+
+class _RecipientsRefused(Exception):
+    """A request refused for some of its personalizations only: index → why."""
+
+    def __init__(self, reasons: dict[int, str], doubtful: bool) -> None:
+        super().__init__(f"{len(reasons)} recipients refused")
+        self.reasons = reasons
+        self.doubtful = doubtful
+
+
+PERSONALIZATION = re.compile(r"personalizations\.(\d+)(?:\.|$)")
+
+
+def _per_recipient(error: HTTPError, status: int, people: int) -> dict[int, str]:
+    """Personalization index → SendGrid's complaint, when every error it listed names one
+    of the request's ``people`` personalizations (the others are fine); else empty."""
+    try:
+        errors = json.loads(error.body)["errors"]
+        found: dict[int, str] = {}
+        for e in errors:
+            field = str(e.get("field") or "")
+            match = PERSONALIZATION.match(field)
+            if match is None or int(match.group(1)) >= people:
+                return {}
+            reason = f"SendGrid answered {status}: {e.get('message')} (field {field})"
+            found.setdefault(int(match.group(1)), reason)
+        return found
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return {}
 
 
 def _message(error: HTTPError) -> str:

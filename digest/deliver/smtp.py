@@ -7,9 +7,10 @@ import smtplib
 import ssl
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from email.message import EmailMessage
 from email.utils import format_datetime
 
-from digest.deliver.backend import BatchOutcome
+from digest.deliver.backend import BatchOutcome, unbuildable
 from digest.deliver.message import Outgoing, Recipient, build_message
 from digest.errors import DeliveryError
 from digest.settings import Secret, SmtpSettings
@@ -68,37 +69,66 @@ class SmtpBackend:
     def send_batch(
         self, outgoing: Outgoing, recipients: Sequence[Recipient], batch: int
     ) -> BatchOutcome:
+        """Send each message on the batch's connection. A message that cannot be built or
+        sent fails its recipient alone; when the connection cannot be kept, what was
+        accepted so far is returned (the rest stay pending) or, if nothing was, it raises."""
         outcome = BatchOutcome()
         date = format_datetime(datetime.now(UTC))
         for recipient in recipients:
-            message = build_message(outgoing, recipient, date=date)
-            for attempt in range(TRANSIENT_RETRIES):
-                try:
-                    self._connect().send_message(message)
-                except smtplib.SMTPRecipientsRefused as e:
-                    code, reply = next(iter(e.recipients.values()))
-                    if code < 500 and attempt < TRANSIENT_RETRIES - 1:
-                        continue
-                    outcome.failed[recipient.delivery_id] = f"{code} {_text(reply)}"
-                except smtplib.SMTPResponseException as e:
-                    if e.smtp_code < 500 and attempt < TRANSIENT_RETRIES - 1:
-                        self.close()
-                        continue
-                    outcome.failed[recipient.delivery_id] = f"{e.smtp_code} {_text(e.smtp_error)}"
-                except (smtplib.SMTPServerDisconnected, OSError, DeliveryError) as e:
-                    self.close()
-                    retry = not isinstance(e, SmtpLoginError) and not getattr(e, "permanent", False)
-                    if attempt < TRANSIENT_RETRIES - 1 and retry:
-                        continue
-                    if outcome.accepted or outcome.failed:
-                        return outcome  # the rest stay pending in the ledger for a resume
-                    if isinstance(e, DeliveryError):
-                        raise
-                    raise DeliveryError(f"SMTP {self.settings.host} keeps disconnecting") from e
-                else:
-                    outcome.accepted[recipient.delivery_id] = str(message["Message-ID"])
-                break
+            try:
+                message = build_message(outgoing, recipient, date=date)
+                sender = message["From"].addresses[0].addr_spec
+                to = message["To"].addresses[0].addr_spec
+            except Exception as e:  # this recipient's message alone
+                outcome.failed[recipient.delivery_id] = unbuildable(e)
+                continue
+            try:
+                refused = self._deliver(message, sender, to)
+            except DeliveryError:
+                if outcome.accepted or outcome.failed:
+                    return outcome  # the rest stay pending in the ledger for a resume
+                raise
+            if refused:
+                outcome.failed[recipient.delivery_id] = refused
+            else:
+                outcome.accepted[recipient.delivery_id] = str(message["Message-ID"])
         return outcome
+
+    def _deliver(self, message: EmailMessage, sender: str, to: str) -> str:
+        """Hand one message over from ``sender`` to ``to``, retrying transient trouble: ""
+        when the server took it, else why it refused it for good. Raises DeliveryError
+        when the connection cannot be kept."""
+        attempts = 0
+        while True:
+            attempts += 1
+            last = attempts >= TRANSIENT_RETRIES
+            try:
+                self._connect().send_message(message, sender, [to])
+            except smtplib.SMTPRecipientsRefused as e:
+                code, reply = next(iter(e.recipients.values()))
+                if code < 500 and not last:
+                    continue
+                return f"{code} {_text(reply)}"
+            except smtplib.SMTPResponseException as e:
+                if e.smtp_code < 500 and not last:
+                    self.close()
+                    continue
+                return f"{e.smtp_code} {_text(e.smtp_error)}"
+            except smtplib.SMTPNotSupportedError:  # raised before anything was sent
+                needs = "this address needs" if not to.isascii() else "the sender address needs"
+                return f"the SMTP server does not offer SMTPUTF8, which {needs}"
+            except (smtplib.SMTPServerDisconnected, OSError, DeliveryError) as e:
+                self.close()
+                retry = not isinstance(e, SmtpLoginError) and not getattr(e, "permanent", False)
+                if retry and not last:
+                    continue
+                if isinstance(e, DeliveryError):
+                    raise
+                raise DeliveryError(f"SMTP {self.settings.host} keeps disconnecting") from e
+            except Exception as e:  # this message's own trouble, wherever it arose
+                self.close()  # the conversation may be mid-command: the next one starts afresh
+                return f"cannot send this message: {type(e).__name__}: {e}"
+            return ""
 
     def close(self) -> None:
         _discard(self._connection)

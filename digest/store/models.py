@@ -207,6 +207,9 @@ class Batch(Base):
     claimed_by: Mapped[str] = mapped_column(String(200), default="")
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The backends that accepted its recipients, comma-separated in the order they did
+    # (two when a resume with another backend finished a batch); "" while none has.
+    backend: Mapped[str] = mapped_column(String(100), default="", server_default="")
     # The render its readers get: a personalised edition's variant; None is the edition's own.
     variant_id: Mapped[int | None] = mapped_column(
         ForeignKey("edition_variants.id", ondelete="CASCADE")

@@ -73,7 +73,8 @@ def recipient_for(web: Web, mail: Confirmation) -> Recipient:
 
 
 def send_confirmation(web: Web, mail: Confirmation) -> bool:
-    """Send one confirmation; a failure is logged in one line (the sign-up stays pending)."""
+    """Send one confirmation; a failure is logged in one line (the sign-up stays pending)
+    and never raised: this runs after the answer, as a background task."""
     sender = web.config.sender
     domain = sender.email.rpartition("@")[2]
     try:
@@ -91,11 +92,18 @@ def send_confirmation(web: Web, mail: Confirmation) -> bool:
             outcome = backend.send_batch(outgoing, [recipient_for(web, mail)], 0)
         finally:
             backend.close()
-    except DigestError as e:
-        log.error("confirmation for subscriber %s not sent: %s", mail.subscriber_id, e)
+    except Exception as e:  # it runs as a background task: nothing may escape it
+        why = str(e) if isinstance(e, DigestError) else f"{type(e).__name__}: {e}"
+        log.error("confirmation for subscriber %s not sent: %s", mail.subscriber_id, _line(why))
         return False
     if outcome.failed:
         reasons: Sequence[str] = list(outcome.failed.values())
-        log.error("confirmation for subscriber %s refused: %s", mail.subscriber_id, reasons[0])
+        log.error(
+            "confirmation for subscriber %s refused: %s", mail.subscriber_id, _line(reasons[0])
+        )
         return False
     return True
+
+
+def _line(text: str) -> str:
+    return " ".join(text.split())

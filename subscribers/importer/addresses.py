@@ -61,3 +61,15 @@ def _domain(domain: str) -> tuple[str, int] | None:
         return None
     forms = (domain, str(valid.domain), str(valid.ascii_domain))
     return str(valid.domain), max(len(f.encode("utf-8")) for f in forms)
+
+
+def ascii_address(address: str) -> str | None:
+    """The address in ASCII, an internationalised domain as its IDNA A-labels; None when
+    its local part is not ASCII (only SMTPUTF8 mail can carry it) or it is not valid."""
+    if address.isascii():
+        return address
+    try:
+        valid = validate_email(address, check_deliverability=False)
+    except EmailNotValidError:
+        return None
+    return valid.ascii_email
