@@ -113,13 +113,14 @@ def test_an_internationalised_address_gets_an_smtputf8_message_and_the_others_as
 
 def test_a_message_that_cannot_be_built_fails_its_reader_alone(tmp_path: Path) -> None:
     # An address that never went through validation (an edited database, an old import).
-    readers = [reader(1), person(2, "no-at-sign"), reader(3)]
+    readers = [reader(1), person(2, "no-at-sign"), reader(3), person(4, "用户"), reader(5)]
     outcome = OutboxBackend(tmp_path).send_batch(OUTGOING, readers, batch=1)
-    assert sorted(outcome.accepted) == [1, 3]
-    assert list(outcome.failed) == [2]
-    assert outcome.failed[2].startswith("cannot build the message for this address:")
+    assert sorted(outcome.accepted) == [1, 3, 5]
+    assert sorted(outcome.failed) == [2, 4]
+    for reason in outcome.failed.values():
+        assert reason.startswith("cannot build the message for this address:")
     folder = edition_folder(tmp_path, "tech weekly", 3)
-    assert sorted(p.name[:7] for p in folder.glob("*.eml")) == ["0000001", "0000003"]
+    assert sorted(p.name[:7] for p in folder.glob("*.eml")) == ["0000001", "0000003", "0000005"]
 
 
 def test_the_longest_valid_address_still_makes_a_file_name(tmp_path: Path) -> None:

@@ -83,7 +83,9 @@ def mailbox(name: str, address: str) -> Address:
     plain = address if address.isascii() else ascii_address(address) or address
     if plain.isascii():
         return Address(one_line(name, 100), addr_spec=plain)
-    local, _, domain = plain.rpartition("@")
+    local, at, domain = plain.rpartition("@")
+    if not (local and at and domain):
+        raise ValueError(f"{address!r} is not an email address")
     return Address(one_line(name, 100), username=local, domain=domain)
 
 
