@@ -516,6 +516,7 @@ def test_without_smtputf8_that_reader_fails_alone_and_the_accepted_stay_sent(
     everyone_else = ["ada@readers.example", "alan@readers.example"]
     assert sorted(smtp_server.handler.recipients()) == everyone_else  # once each
     rows = ledger(store)
+    assert rows[EAI].batch == rows["ada@readers.example"].batch  # after Ada, in her batch
     assert rows[EAI].status == DeliveryStatus.failed
     assert rows[EAI].error == NO_SMTPUTF8
     assert all(rows[address].status == DeliveryStatus.sent for address in everyone_else)
