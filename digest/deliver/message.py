@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import NamedTuple
 
+from digest.deliver.mime import POLICY
 from digest.render.email import PLACEHOLDERS, Rendered, one_line
 
 ONE_CLICK = "List-Unsubscribe=One-Click"
-# Long lines are allowed (RFC 5322: 998): folding would turn the List-Unsubscribe URL
-# into an RFC 2047 encoded word, which mail clients do not read as a URL.
-POLICY = policy.default.clone(max_line_length=998)
 
 
 class Recipient(NamedTuple):
