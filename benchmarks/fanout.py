@@ -102,8 +102,8 @@ def baseline(
         personal = Rendered(
             rendered.subject,
             rendered.preheader,
-            personalise(rendered.html, recipient),
-            personalise(rendered.text, recipient),
+            personalise(rendered, recipient, "html"),
+            personalise(rendered, recipient, "text"),
             (),
         )
         outgoing = Outgoing(

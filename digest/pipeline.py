@@ -33,6 +33,7 @@ from digest.deliver.send import Tally, start_delivery
 from digest.deliver.workers import BackendSpec, SendWorkers
 from digest.errors import DeliveryError, DigestError
 from digest.render.email import Identity, Rendered, render
+from digest.render.placeholders import Placeholders
 from digest.settings import SegmentSettings
 from digest.store.database import Store
 from digest.store.models import Edition, EditionItem, EditionStatus, SegmentLock
@@ -237,6 +238,7 @@ def _record(
                 preheader=rendered.preheader,
                 html=rendered.html,
                 text=rendered.text,
+                placeholder_nonce=rendered.placeholders.nonce,
             )
             session.add(edition)
             session.flush()
@@ -318,7 +320,8 @@ def _start_send(
         edition = session.get_one(Edition, edition_id)
         segment, items = edition.segment, len(edition.items)
         name = backend or edition.backend
-    preview = write_preview(config, edition_id, segment, edition.html)
+        shown = Rendered("", "", edition.html, "", (), Placeholders(edition.placeholder_nonce))
+    preview = write_preview(config, edition_id, segment, shown)
     tally = Tally()
 
     def stopped(e: DeliveryError) -> SegmentReport:
@@ -364,12 +367,12 @@ def resume_edition(
     return _send(store, config, backend, edition_id, now, note="resumed", workers=workers)
 
 
-def write_preview(config: Config, edition_id: int, segment: str, html: str) -> Path:
+def write_preview(config: Config, edition_id: int, segment: str, rendered: Rendered) -> Path:
     """The edition's HTML with sample values in place of a recipient's, to open in a browser."""
     base = config.sender.base_url.rstrip("/")
     sample = Recipient(0, "", "reader", f"{base}/unsubscribe", f"{base}/preferences", "")
     path = edition_folder(config.outbox_dir, segment, edition_id) / "preview.html"
-    write_atomically(path, personalise(html, sample).encode("utf-8"))
+    write_atomically(path, personalise(rendered, sample, "html").encode("utf-8"))
     return path
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 import digest.deliver.sendgrid
 from digest.cli import main
-from digest.render.email import PLACEHOLDERS
+from digest.render.placeholders import Placeholders
 from digest.store.database import Store
 from digest.store.models import Delivery, DeliveryStatus, Edition, EditionStatus
 
@@ -159,6 +159,8 @@ def test_one_valid_request_per_batch_with_one_personalization_per_recipient(
     with store.session() as session:
         (edition,) = session.scalars(select(Edition))
         assert edition.status == EditionStatus.sent
+    placeholders = Placeholders(edition.placeholder_nonce)
+    assert placeholders.nonce  # chosen for this render
     batches = set()
     for request in sg.accepted:
         body = request.body
@@ -172,20 +174,22 @@ def test_one_valid_request_per_batch_with_one_personalization_per_recipient(
         text, page = body["content"]
         assert (text["type"], page["type"]) == ("text/plain", "text/html")
         assert (text["value"], page["value"]) == (edition.text, edition.html)
-        for placeholder in ("name", "unsubscribe_url", "preferences_url"):
-            assert PLACEHOLDERS[placeholder] in text["value"]
-        for placeholder in ("name_html", "unsubscribe_url", "preferences_url"):
-            assert PLACEHOLDERS[placeholder] in page["value"]
+        in_text, in_page = placeholders.of("text"), placeholders.of("html")
+        for key in ("name", "unsubscribe_url", "preferences_url"):
+            assert in_text[key] in text["value"] and in_text[key] not in page["value"]
+        for key in ("name", "unsubscribe_url", "preferences_url"):
+            assert in_page[key] in page["value"] and in_page[key] not in text["value"]
         for personalization in body["personalizations"]:
             (to,) = personalization["to"]
             name = PEOPLE[to["email"]]
             values = personalization["substitutions"]
-            assert set(values) == set(PLACEHOLDERS.values())
-            assert values["%%name%%"] == name
-            assert values["%%name_html%%"] == html.escape(name)
-            unsubscribe = values["%%unsubscribe_url%%"]
+            assert set(values) == {*in_text.values(), *in_page.values()}
+            assert values[in_text["name"]] == name
+            assert values[in_page["name"]] == html.escape(name)
+            unsubscribe = values[in_text["unsubscribe_url"]]
             assert unsubscribe.startswith(BASE_URL + "/unsubscribe/")
-            assert values["%%preferences_url%%"].startswith(BASE_URL + "/preferences/")
+            assert values[in_page["unsubscribe_url"]] == html.escape(unsubscribe)
+            assert values[in_text["preferences_url"]].startswith(BASE_URL + "/preferences/")
             headers = personalization["headers"]
             first, second = headers["List-Unsubscribe"].split(", ")
             assert first == f"<{unsubscribe}>"
@@ -194,7 +198,7 @@ def test_one_valid_request_per_batch_with_one_personalization_per_recipient(
     assert len(batches) == 3
 
     unsubscribe_urls = [
-        p["substitutions"]["%%unsubscribe_url%%"]
+        p["substitutions"][placeholders.of("text")["unsubscribe_url"]]
         for r in sg.accepted
         for p in r.body["personalizations"]
     ]

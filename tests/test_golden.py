@@ -60,11 +60,11 @@ def test_edition_holds_the_clean_seed_article(rendered: Rendered) -> None:
 
 
 def test_html_matches_golden(rendered: Rendered) -> None:
-    check("politics-daily.html", personalise(rendered.html, READER))
+    check("politics-daily.html", personalise(rendered, READER, "html"))
 
 
 def test_text_matches_golden(rendered: Rendered) -> None:
-    check("politics-daily.txt", personalise(rendered.text, READER))
+    check("politics-daily.txt", personalise(rendered, READER, "text"))
 
 
 def test_message_matches_golden(rendered: Rendered) -> None:

@@ -66,7 +66,7 @@ def write_html(config: Config, draft: Draft) -> Path:
     sample = Recipient(0, "", "reader", f"{base}/unsubscribe", f"{base}/preferences", "")
     path = config.outbox_dir / f"preview-{UNSAFE.sub('_', draft.segment.name)}.html"
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(path, personalise(rendered.html, sample).encode("utf-8"))
+    write_atomically(path, personalise(rendered, sample, "html").encode("utf-8"))
     return path
 
 

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
-from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import NamedTuple
 
-from digest.render.email import PLACEHOLDERS, Rendered, one_line
+from digest.deliver.mime import POLICY
+from digest.render.email import Rendered, one_line
+from digest.render.placeholders import Part
 from subscribers.importer.addresses import ascii_address
 
 ONE_CLICK = "List-Unsubscribe=One-Click"
-# Long lines are allowed (RFC 5322: 998): folding would turn the List-Unsubscribe URL
-# into an RFC 2047 encoded word, which mail clients do not read as a URL.
-POLICY = policy.default.clone(max_line_length=998)
 # RFC 6532 (headers in UTF-8), only for a message whose address has a non-ASCII local part:
 # no encoding can carry one in an ASCII message, and it travels only over SMTPUTF8.
 UTF8_POLICY = POLICY.clone(utf8=True)
@@ -43,13 +40,11 @@ class Recipient(NamedTuple):
         return one_line(self.name, 100) or "there"
 
     def values(self) -> dict[str, str]:
-        """Placeholder → value, for both the text and the HTML part."""
-        name = self.greeting
+        """Placeholder key → value, unescaped (see :mod:`digest.render.placeholders`)."""
         return {
-            PLACEHOLDERS["name"]: name,
-            PLACEHOLDERS["name_html"]: html.escape(name),
-            PLACEHOLDERS["unsubscribe_url"]: self.unsubscribe_url,
-            PLACEHOLDERS["preferences_url"]: self.preferences_url,
+            "name": self.greeting,
+            "unsubscribe_url": self.unsubscribe_url,
+            "preferences_url": self.preferences_url,
         }
 
 
@@ -66,10 +61,10 @@ class Outgoing:
     list_id: str
 
 
-def personalise(body: str, recipient: Recipient) -> str:
-    for placeholder, value in recipient.values().items():
-        body = body.replace(placeholder, value)
-    return body
+def personalise(rendered: Rendered, recipient: Recipient, part: Part) -> str:
+    """The text or HTML part of ``rendered`` with the recipient's values in place."""
+    body = rendered.html if part == "html" else rendered.text
+    return rendered.placeholders.fill(body, part, recipient.values())
 
 
 def message_id(outgoing: Outgoing, recipient: Recipient) -> str:
@@ -107,9 +102,10 @@ def build_message(outgoing: Outgoing, recipient: Recipient, *, date: str) -> Ema
     message["List-Id"] = outgoing.list_id
     message["List-Unsubscribe"] = recipient.list_unsubscribe
     message["List-Unsubscribe-Post"] = ONE_CLICK
-    message.set_content(personalise(outgoing.rendered.text, recipient), cte="quoted-printable")
+    rendered = outgoing.rendered
+    message.set_content(personalise(rendered, recipient, "text"), cte="quoted-printable")
     message.add_alternative(
-        personalise(outgoing.rendered.html, recipient), subtype="html", cte="quoted-printable"
+        personalise(rendered, recipient, "html"), subtype="html", cte="quoted-printable"
     )
     return message
 

@@ -81,6 +81,7 @@ def record_personal_recipients(
             preheader=rendered.preheader,
             html=rendered.html,
             text=rendered.text,
+            placeholder_nonce=rendered.placeholders.nonce,
         )
         session.add(variant)
         session.flush()

@@ -29,6 +29,7 @@ from digest.deliver.progress import Progress
 from digest.deliver.workers import BackendSpec, Running, SendWorkers
 from digest.errors import DeliveryError
 from digest.render.email import Rendered
+from digest.render.placeholders import Placeholders
 from digest.store.database import Store
 from digest.store.models import Edition, EditionStatus, EditionVariant
 from subscribers.tokens import TokenSigner
@@ -52,7 +53,14 @@ def outgoing_for(config: Config, edition: Edition) -> Outgoing:
     return Outgoing(
         edition_id=edition.id,
         segment=edition.segment,
-        rendered=Rendered(edition.subject, edition.preheader, edition.html, edition.text, ()),
+        rendered=Rendered(
+            edition.subject,
+            edition.preheader,
+            edition.html,
+            edition.text,
+            (),
+            Placeholders(edition.placeholder_nonce),
+        ),
         from_name=config.sender.name,
         from_email=config.sender.email,
         reply_to=config.sender.reply_to,
@@ -367,7 +375,14 @@ class _Sender:
             found = self._variants.get(variant_id)
         if found is None:
             variant = session.get_one(EditionVariant, variant_id)
-            rendered = Rendered(variant.subject, variant.preheader, variant.html, variant.text, ())
+            rendered = Rendered(
+                variant.subject,
+                variant.preheader,
+                variant.html,
+                variant.text,
+                (),
+                Placeholders(variant.placeholder_nonce),
+            )
             found = replace(self.outgoing, rendered=rendered)
             with self._lock:
                 self._variants[variant_id] = found

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 import random
 import re
@@ -16,7 +15,8 @@ from sendgrid import SendGridAPIClient
 from digest.deliver.backend import BatchOutcome
 from digest.deliver.message import ONE_CLICK, Outgoing, Recipient
 from digest.errors import DeliveryError
-from digest.render.email import PLACEHOLDERS
+from digest.render.email import one_line
+from digest.render.placeholders import Part, Placeholders, escape
 from digest.settings import Secret, SendGridSettings
 
 RETRYABLE = frozenset({429, 500, 502, 503, 504})
@@ -75,26 +75,42 @@ def request_json(outgoing: Outgoing, recipients: Sequence[Recipient], batch: int
     }
     if outgoing.reply_to:
         shared["reply_to"] = {"email": outgoing.reply_to}
-    people = ",".join(map(_personalization, recipients))
+    keys = _Substitutions(rendered.placeholders)
+    people = ",".join(_personalization(r, keys) for r in recipients)
     return json.dumps(shared)[:-1] + f',"personalizations":[{people}]}}'
 
 
-_NAME, _NAME_HTML, _UNSUBSCRIBE, _PREFERENCES = (
-    _json(PLACEHOLDERS[key]) + ":"
-    for key in ("name", "name_html", "unsubscribe_url", "preferences_url")
-)
+class _Substitutions:
+    """The substitution keys of one render, each with its key and its part, JSON-encoded
+    once: the values are written out per recipient, the hot path of a batch.
+
+    SendGrid puts a key's value wherever the key stands, in either part, so the text and
+    the HTML part have keys of their own and each value is escaped for its part. A render
+    stored before nonces shares its URL placeholders between the parts: those get the
+    text part's value, as they always did.
+    """
+
+    def __init__(self, placeholders: Placeholders) -> None:
+        parts: tuple[Part, ...] = ("html", "text")  # text last: it wins a shared key
+        merged = {
+            token: (key, part) for part in parts for token, key in placeholders.tokens(part).items()
+        }
+        self.keys = [(_json(token) + ":", key, part) for token, (key, part) in merged.items()]
+
+    def json(self, values: dict[str, str]) -> str:
+        return ",".join(
+            prefix + _json(escape(values[key], part)) for prefix, key, part in self.keys
+        )
 
 
-def _personalization(r: Recipient) -> str:
+def _personalization(r: Recipient, keys: _Substitutions) -> str:
     """One recipient's personalization: address, substitutions (the values of
-    :meth:`Recipient.values`, written out here: this runs once per recipient), the
-    List-Unsubscribe header, and the ledger row's id."""
-    name = r.greeting
-    to_name = f',"name":{_json(r.name)}' if r.name else ""
+    :meth:`Recipient.values`), the List-Unsubscribe header, and the ledger row's id."""
+    to_name = one_line(r.name, 100)
+    named = f',"name":{_json(to_name)}' if to_name else ""
     return (
-        f'{{"to":[{{"email":{_json(r.email)}{to_name}}}],"substitutions":{{'
-        f"{_NAME}{_json(name)},{_NAME_HTML}{_json(html.escape(name))},"
-        f"{_UNSUBSCRIBE}{_json(r.unsubscribe_url)},{_PREFERENCES}{_json(r.preferences_url)}}},"
+        f'{{"to":[{{"email":{_json(r.email)}{named}}}],'
+        f'"substitutions":{{{keys.json(r.values())}}},'
         f'"headers":{{"List-Unsubscribe":{_json(r.list_unsubscribe)},'
         f'"List-Unsubscribe-Post":{_ONE_CLICK}}},'
         f'"custom_args":{{"delivery":"{int(r.delivery_id)}"}}}}'

@@ -1,12 +1,14 @@
 """Render an edition once: Jinja2 makes MJML, mjml-python makes HTML, and a text part beside it.
 
-Per-recipient values are left as placeholders (see :data:`PLACEHOLDERS`) for the
-delivery backend to substitute, so that one render serves every recipient.
+Per-recipient values are left as placeholders (see :mod:`digest.render.placeholders`),
+chosen afresh for each render, for the delivery backend to substitute, so that one render
+serves every recipient. Templates write them as ``{{ reader.name }}``,
+``{{ reader.unsubscribe_url }}`` and ``{{ reader.preferences_url }}``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,14 +19,9 @@ from mjml import mjml2html
 
 from digest.compose.edition import Draft, DraftItem
 from digest.errors import RenderError
+from digest.render.placeholders import Placeholders
 from digest.render.templates import environment, select
 
-PLACEHOLDERS = {
-    "name": "%%name%%",
-    "name_html": "%%name_html%%",
-    "unsubscribe_url": "%%unsubscribe_url%%",
-    "preferences_url": "%%preferences_url%%",
-}
 GMAIL_CLIP_BYTES = 102_000
 
 
@@ -35,6 +32,8 @@ class Rendered:
     html: str
     text: str
     items: tuple[DraftItem, ...]
+    # The placeholders left in ``html`` and ``text``; a render of its own draws new ones.
+    placeholders: Placeholders = field(default_factory=Placeholders.fresh)
 
 
 @dataclass(frozen=True)
@@ -59,8 +58,9 @@ def render(
     """Render ``draft``, dropping trailing items if the HTML would be clipped by Gmail.
     ``topics``: the followed tags a personalised variant was picked for, named in the intro."""
     items = draft.items
+    placeholders = Placeholders.fresh()
     while True:
-        rendered = _render(draft, items, identity, user_templates, topics)
+        rendered = _render(draft, items, identity, user_templates, placeholders, topics)
         if len(rendered.html.encode("utf-8")) <= GMAIL_CLIP_BYTES or len(items) <= 1:
             return rendered
         items = items[:-1]
@@ -71,6 +71,7 @@ def _render(
     items: tuple[DraftItem, ...],
     identity: Identity,
     user_templates: Path | None,
+    placeholders: Placeholders,
     topics: tuple[str, ...] = (),
 ) -> Rendered:
     segment = draft.segment
@@ -101,15 +102,15 @@ def _render(
     try:
         mjml = select(environment(user_templates, html=True), [n + ".mjml.j2" for n in names])
         text = select(environment(user_templates, html=False), [n + ".txt.j2" for n in names])
-        source = mjml.render(context)
-        text_body = text.render(context)
+        source = mjml.render(context, reader=placeholders.of("html"))
+        text_body = text.render(context, reader=placeholders.of("text"))
     except jinja2.TemplateError as e:
         raise RenderError(f"template error: {e}") from e
     try:
         html = mjml2html(source)
     except ValueError as e:
         raise RenderError(f"MJML could not be rendered: {e}") from e
-    return Rendered(subject, preheader, html, text_body, items)
+    return Rendered(subject, preheader, html, text_body, items, placeholders)
 
 
 def _item_context(item: DraftItem, zone: ZoneInfo) -> dict[str, Any]:

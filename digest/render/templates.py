@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import jinja2
@@ -9,6 +10,14 @@ import jinja2
 from digest.errors import RenderError
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
+# Email templates written for the fixed placeholders of earlier versions keep working: in
+# the template's own source (never in what it renders) each becomes the render's own.
+FIXED_PLACEHOLDERS = {
+    "%%name%%": "{{ reader.name }}",
+    "%%name_html%%": "{{ reader.name }}",
+    "%%unsubscribe_url%%": "{{ reader.unsubscribe_url }}",
+    "%%preferences_url%%": "{{ reader.preferences_url }}",
+}
 
 
 def bundled_templates() -> Path:
@@ -17,10 +26,25 @@ def bundled_templates() -> Path:
     return installed if installed.is_dir() else PACKAGE_DIR.parent / "templates"
 
 
+class _Loader(jinja2.FileSystemLoader):
+    """The folders in order; in an email template, the fixed placeholders become
+    expressions."""
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        source, path, uptodate = super().get_source(environment, template)
+        if not template.startswith("email/"):
+            return source, path, uptodate
+        for fixed, expression in FIXED_PLACEHOLDERS.items():
+            source = source.replace(fixed, expression)
+        return source, path, uptodate
+
+
 def environment(user_dir: Path | None, *, html: bool) -> jinja2.Environment:
     folders = [str(p) for p in (user_dir, bundled_templates()) if p is not None]
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(folders),
+        loader=_Loader(folders),
         autoescape=html,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

@@ -122,6 +122,8 @@ class Edition(Base):
     preheader: Mapped[str] = mapped_column(Text, default="")
     html: Mapped[str] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)
+    # The per-recipient placeholders' nonce in html and text; "" the fixed ones (before 0011).
+    placeholder_nonce: Mapped[str] = mapped_column(String(32), default="", server_default="")
     items: Mapped[list[EditionItem]] = relationship(
         cascade="all, delete-orphan", order_by="EditionItem.position", lazy="selectin"
     )
@@ -231,6 +233,7 @@ class EditionVariant(Base):
     preheader: Mapped[str] = mapped_column(Text, default="")
     html: Mapped[str] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)
+    placeholder_nonce: Mapped[str] = mapped_column(String(32), default="", server_default="")
 
 
 class SegmentLock(Base):

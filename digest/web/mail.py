@@ -20,6 +20,7 @@ import jinja2
 from digest.deliver.message import Outgoing, Recipient
 from digest.errors import DigestError, RenderError
 from digest.render.email import Rendered, one_line
+from digest.render.placeholders import Placeholders
 from digest.render.templates import environment, select
 from digest.web.state import Web
 
@@ -49,12 +50,17 @@ def render_confirmation(web: Web, mail: Confirmation) -> Rendered:
         "postal_address": web.config.sender.postal_address,
     }
     subject = one_line(f"Confirm your subscription to {web.config.sender.name}")
+    reader = Placeholders.fresh()  # for templates that write {{ reader.unsubscribe_url }}
     try:
-        text = select(environment(user, html=False), ["email/confirm.txt.j2"]).render(context)
-        html = select(environment(user, html=True), ["email/confirm.html.j2"]).render(context)
+        text = select(environment(user, html=False), ["email/confirm.txt.j2"]).render(
+            context, reader=reader.of("text")
+        )
+        html = select(environment(user, html=True), ["email/confirm.html.j2"]).render(
+            context, reader=reader.of("html")
+        )
     except jinja2.TemplateError as e:
         raise RenderError(f"confirmation template error: {e}") from e
-    return Rendered(subject, "One click to start receiving the digest.", html, text, ())
+    return Rendered(subject, "One click to start receiving the digest.", html, text, (), reader)
 
 
 def recipient_for(web: Web, mail: Confirmation) -> Recipient:
