@@ -47,5 +47,6 @@ class Progress:
 
     def finish(self) -> None:
         if self._bar is not None:
+            self._bar.refresh()  # its last state, drawn however fast it got there
             self._bar.close()
             self._bar = None
