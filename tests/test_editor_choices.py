@@ -197,3 +197,34 @@ def test_preview_says_its_order_is_the_pick_order_and_one_line_when_nothing_is_n
     code, out, _ = digest(capsys, "preview", "--config", str(newsroom), "--segment", POLITICS)
     assert code == 0
     assert re.fullmatch(r"no new articles since \d{4}-\d\d-\d\d \d\d:\d\d \S+\n", out), out
+
+
+def test_a_pin_says_when_it_replaces_an_exclusion_or_repeats_a_story(
+    capsys: pytest.CaptureFixture[str], newsroom: Path
+) -> None:
+    tech = "tech-weekly"
+    assert digest(capsys, "run", "--config", str(newsroom), "--segment", tech)[0] == 0
+    sent = {article: edition for edition, article, _ in sent_items(newsroom, tech)}
+    with open_store(load_config(newsroom).database_url) as store, store.session() as session:
+        stories = {a: c for a, c in session.execute(select(Article.id, Article.cluster_id))}
+        titles = {a: t for a, t in session.execute(select(Article.id, Article.title))}
+    carried, cousin = next(
+        (carried, other)
+        for carried in sent
+        for other, story in stories.items()
+        if other not in sent and story is not None and story == stories[carried]
+    )
+    title = titles[cousin]
+    config = ["--config", str(newsroom), "--segment", tech, str(cousin)]
+    assert digest(capsys, "exclude", *config)[0] == 0
+
+    code, out, _ = digest(capsys, "pin", *config)
+
+    assert code == 0
+    assert out.splitlines() == [
+        f"pin #{cousin} {title} for {tech}'s next edition",
+        "  note: it was excluded; this replaces that",
+        f"  note: #{carried}, a report of the same story, went out in edition "
+        f"{sent[carried]}: the pin puts this one in anyway",
+    ]
+    assert stored_choices(newsroom) == [(tech, cousin, EditorAction.pin)]

@@ -111,8 +111,11 @@ def sent_line(segment: str, edition: Edition) -> str:
     return f"already went out in {segment}'s edition {edition.id} ({edition.created_at:%Y-%m-%d})"
 
 
-def pin_notes(segment: SegmentSettings, article: Article, now: datetime) -> list[str]:
-    """What a pin overrides (the segment's lookback and tags) and who will not see it."""
+def pin_notes(
+    session: Session, segment: SegmentSettings, article: Article, now: datetime
+) -> list[str]:
+    """What a pin overrides (the segment's lookback, its tags, a story it already carried)
+    and who will not see it."""
     notes = []
     tags = set(article.tag_names)
     age = now - article.published_at
@@ -132,6 +135,24 @@ def pin_notes(segment: SegmentSettings, article: Article, now: datetime) -> list
         notes.append(
             f"it carries the excluded tag {', '.join(unwanted)}: the pin puts it in anyway"
         )
+    if article.cluster_id is not None:
+        earlier = session.execute(
+            select(Edition.id, Article.id)
+            .join(EditionItem, EditionItem.edition_id == Edition.id)
+            .join(Article, Article.id == EditionItem.article_id)
+            .where(
+                Edition.segment == segment.name,
+                Article.cluster_id == article.cluster_id,
+                Article.id != article.id,
+            )
+            .order_by(Edition.id)
+            .limit(1)
+        ).first()
+        if earlier is not None:
+            notes.append(
+                f"#{earlier[1]}, a report of the same story, went out in edition {earlier[0]}: "
+                "the pin puts this one in anyway"
+            )
     if segment.personalised:
         shown = ", ".join(sorted(tags)) or "none"
         notes.append(

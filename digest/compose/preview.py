@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from digest.compose.choices import (
     AlreadySentError,
     choose_article,
+    find_article,
     pin_notes,
     sent_in,
     sent_line,
@@ -29,7 +30,7 @@ from digest.errors import DigestError
 from digest.options import config_option
 from digest.render.email import Identity, render
 from digest.store.database import open_store
-from digest.store.models import Article, EditorAction
+from digest.store.models import Article, EditorAction, EditorChoice
 
 segment_option = click.option("--segment", required=True, help="The segment's name.")
 
@@ -162,17 +163,23 @@ def _choose(config_path: Path, segment: str, ref: str, action: EditorAction) -> 
     settings = config.segment(segment)
     now = datetime.now(UTC)
     with open_store(config.database_url) as store, store.session() as session:
+        article = find_article(session, ref)
+        earlier = session.get(EditorChoice, (segment, article.id))
+        replaced = earlier.action if earlier is not None and earlier.action != action else None
         try:
-            article = choose_article(session, segment, ref, action, now)
+            choose_article(session, segment, str(article.id), action, now)
         except AlreadySentError as e:
             if action is EditorAction.pin:
                 raise DigestError(f"not pinned: {e}") from None
             click.echo(f"nothing to exclude: {e}")  # what the editor wants already holds
             return
         click.echo(f"{action.value} #{article.id} {article.title} for {segment}'s next edition")
-        if action is EditorAction.pin:
-            for note in pin_notes(settings, article, now):
-                click.echo(f"  note: {note}")
+        notes = pin_notes(session, settings, article, now) if action is EditorAction.pin else []
+        if replaced is not None:
+            done = "pinned" if replaced is EditorAction.pin else "excluded"
+            notes.insert(0, f"it was {done}; this replaces that")
+        for note in notes:
+            click.echo(f"  note: {note}")
 
 
 @click.command()
