@@ -17,12 +17,12 @@ from digest.compose.commands import summarise
 from digest.config import Config, load_config
 from digest.deliver import commands as deliver_commands
 from digest.deliver.backends import make_backend
-from digest.errors import DigestError, UnknownSegmentError
+from digest.errors import DigestError, UsageError
 from digest.intake import commands as intake_commands
 from digest.intake.extract import extract
 from digest.intake.ingest import ingest_all
 from digest.options import backend_option, config_option
-from digest.pipeline import SegmentReport, run_segments, sync_subscribers
+from digest.pipeline import SegmentReport, delivered_word, run_segments, sync_subscribers
 from digest.segments_command import segments
 from digest.settings import settings_markdown, settings_text
 from digest.store.database import Store, open_store
@@ -43,6 +43,7 @@ def cli() -> None:
 def run(config_path: Path, backend: str | None, segments: tuple[str, ...]) -> None:
     """Ingest all sources, then compose, render and deliver every segment."""
     config = load_config(config_path)
+    _check_usage(config, backend, segments)
     with open_store(config.database_url) as store:
         _main_job(store, config, backend, segments or tuple(config.segments), ingest=True)
 
@@ -62,8 +63,7 @@ def send(
 ) -> None:
     """Send one segment's next edition now (for system cron)."""
     config = load_config(config_path)
-    for name in segments:
-        config.segment(name)
+    _check_usage(config, backend, segments)
     with open_store(config.database_url) as store:
         _main_job(store, config, backend, segments, ingest=not no_ingest, slot=slot)
 
@@ -90,6 +90,7 @@ def schedule(config_path: Path, backend: str | None) -> None:
     from digest.schedule import build_scheduler
 
     config = load_config(config_path)
+    _check_usage(config, backend, ())
 
     with open_store(config.database_url) as store:
 
@@ -125,6 +126,14 @@ def settings(markdown: bool) -> None:
     click.echo(settings_markdown() if markdown else settings_text(), nl=False)
 
 
+def _check_usage(config: Config, backend: str | None, segments: Sequence[str]) -> None:
+    """What the command line and the environment ask for must be there before any work:
+    each named segment (a usage error) and the backend's settings and secret."""
+    for name in segments:
+        config.segment(name)
+    make_backend(config, backend or "").close()
+
+
 def _main_job(
     store: Store,
     config: Config,
@@ -146,18 +155,25 @@ def _main_job(
         reports = ingest_all(store, config, now)
         intake_commands.print_reports(reports)
         problems = any(r.error for r in reports)
-    if backend_name:
-        make_backend(config, backend_name).close()  # a missing key fails here, before anything
     results = run_segments(store, config, backend_name or "", segments, now=now, slot=slot)
-    _print_table(results)
+    _print_table(results, backend_name or config.general.backend)
     if exit_on_failure and any(r.failed for r in results):
         sys.exit(1)
     if exit_on_failure and problems:
         sys.exit(1)
 
 
-def _print_table(reports: Sequence[SegmentReport]) -> None:
-    header = ("segment", "items", "recipients", "written", "open")
+def _print_table(reports: Sequence[SegmentReport], backend: str) -> None:
+    """One row per segment; the count column says what the backend did: "written" to the
+    outbox, "sent" through SMTP or SendGrid ("delivered" when a run used both)."""
+    kinds = {r.delivered for r in reports if r.backend} or {delivered_word(backend)}
+    header = (
+        "segment",
+        "items",
+        "recipients",
+        kinds.pop() if len(kinds) == 1 else "delivered",
+        "open",
+    )
     rows = [
         (
             r.segment,
@@ -188,7 +204,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(2 if isinstance(e, click.UsageError) else e.exit_code)
     except (DigestError, AudienceError) as e:
         click.echo(f"error: {e}", err=True)
-        sys.exit(2 if isinstance(e, UnknownSegmentError) else 1)
+        sys.exit(2 if isinstance(e, UsageError) else 1)
     except Exception as e:  # the last line of defence: never a traceback
         if os.environ.get("DIGEST_DEBUG"):
             raise

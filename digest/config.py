@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
 
-from digest.errors import ConfigError, UnknownSegmentError
+from digest.errors import ConfigError, ConfigNotFoundError, UnknownSegmentError
 from digest.settings import (
     SEGMENT_DEFAULT_KEYS,
     SOURCE_KINDS,
@@ -84,7 +84,9 @@ def load_config(path: str | Path) -> Config:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found; pass --config PATH") from None
+        raise ConfigNotFoundError(
+            f"{path}: config file not found; pass --config PATH or set DIGEST_CONFIG"
+        ) from None
     except (OSError, UnicodeDecodeError) as e:
         raise ConfigError(f"{path}: cannot read config file ({e})") from e
     except tomllib.TOMLDecodeError as e:
@@ -109,6 +111,11 @@ def _build(path: Path, raw: dict[str, Any]) -> Config:
     _check_keys(where, "", raw, known)
     defaults = _table(raw, "defaults", where)
     _check_keys(where, "defaults", defaults, SEGMENT_DEFAULT_KEYS)
+    _make(SegmentSettings, defaults, f"{where} [defaults]")  # a bad value is where it was written
+    tables = {
+        name: _subtable(body, where, f"segments.{name}")
+        for name, body in _table(raw, "segments", where).items()
+    }
     config = Config(
         path=path,
         general=_make(GeneralSettings, _table(raw, "digest", where), f"{where} [digest]"),
@@ -124,14 +131,13 @@ def _build(path: Path, raw: dict[str, Any]) -> Config:
         ),
         segments={
             name: _make(
-                SegmentSettings,
-                {**defaults, **_subtable(body, where, f"segments.{name}"), "name": name},
-                f"{where} [segments.{name}]",
+                SegmentSettings, {**defaults, **body, "name": name}, f"{where} [segments.{name}]"
             )
-            for name, body in _table(raw, "segments", where).items()
+            for name, body in tables.items()
         },
     )
-    _validate(config)
+    inherited = {name: set(defaults) - set(body) for name, body in tables.items()}
+    _validate(config, inherited)
     return config
 
 
@@ -202,8 +208,14 @@ def _coerce(value: Any, annotation: Any, where: str) -> Any:
     raise ConfigError(f"{where}: expected {expected}, got {value!r}")
 
 
-def _validate(config: Config) -> None:
+def _validate(config: Config, inherited: dict[str, set[str]]) -> None:
+    """``inherited`` names, per segment, the keys it took from ``[defaults]``: a bad value
+    there is reported against ``[defaults]``, where it was written."""
     where = str(config.path)
+
+    def table(segment: SegmentSettings, key: str) -> str:
+        return "[defaults]" if key in inherited[segment.name] else f"[segments.{segment.name}]"
+
     if config.general.backend not in BACKENDS:
         raise ConfigError(
             f"{where} [digest] backend: {config.general.backend!r} is not one of "
@@ -240,9 +252,11 @@ def _validate(config: Config) -> None:
     for segment in config.segments.values():
         problem = check_cron(segment.schedule)
         if problem:
-            raise ConfigError(f"{where} [segments.{segment.name}] schedule: {problem}")
+            raise ConfigError(f"{where} {table(segment, 'schedule')} schedule: {problem}")
         if segment.max_items < 1:
-            raise ConfigError(f"{where} [segments.{segment.name}] max_items: must be at least 1")
+            raise ConfigError(
+                f"{where} {table(segment, 'max_items')} max_items: must be at least 1"
+            )
         _validate_audience(config, segment, f"{where} [segments.{segment.name}]")
 
 

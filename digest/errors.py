@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+
 
 class DigestError(Exception):
     """Root of every error Digest reports to a person.
@@ -14,12 +16,26 @@ class ConfigError(DigestError):
     """The configuration file is missing, malformed or inconsistent."""
 
 
-class UnknownSegmentError(ConfigError):
+class UsageError(DigestError):
+    """The command line asks for something that is not there: caught before any work is
+    done, and the command exits 2 (like a bad option)."""
+
+
+class ConfigNotFoundError(ConfigError, UsageError):
+    """The configuration file named (or implied) by the command line does not exist."""
+
+
+class UnknownSegmentError(ConfigError, UsageError):
     """A segment name that the configuration does not define."""
 
     def __init__(self, name: str, known: list[str]) -> None:
         choices = ", ".join(sorted(known)) or "none are configured"
-        super().__init__(f"unknown segment {name!r}: choose one of {choices}")
+        near = difflib.get_close_matches(name, known, n=1)
+        if near:
+            told = f"did you mean {near[0]!r}? (choose one of {choices})"
+        else:
+            told = f"choose one of {choices}"
+        super().__init__(f"unknown segment {name!r}: {told}")
         self.name = name
 
 

@@ -51,6 +51,26 @@ class SegmentReport:
     preview: Path | None = None
     note: str = ""
     failed: bool = False
+    backend: str = ""  # the backend this run delivered the edition through, if it did
+
+    @property
+    def delivered(self) -> str:
+        return delivered_word(self.backend)
+
+
+def delivered_word(backend: str) -> str:
+    """What a backend does with a message: "written" to the outbox, or "sent"."""
+    return "written" if backend == "outbox" else "sent"
+
+
+RESUMED = "resumed"  # the note of an edition that `digest resume` continued
+# What to check when a backend stopped an edition that `digest resume` was continuing.
+CHECK = {
+    "outbox": "check that [digest] outbox_dir is writable and has room",
+    "smtp": "check [smtp] host, port and security, DIGEST_SMTP_PASSWORD, and that the server "
+    "answers",
+    "sendgrid": "check SENDGRID_API_KEY, the verified sender and SendGrid's status page",
+}
 
 
 def slot_now(config: Config, now: datetime) -> str:
@@ -323,12 +343,18 @@ def _start_send(
         shown = Rendered("", "", edition.html, "", (), Placeholders(edition.placeholder_nonce))
     preview = write_preview(config, edition_id, segment, shown)
     tally = Tally()
+    resuming = note == RESUMED
 
     def stopped(e: DeliveryError) -> SegmentReport:
         with store.session() as session:
             after = ledger.counts(session, edition_id)
-        why = f"stopped: {e}; `digest resume` continues it"
-        return SegmentReport(segment, items, after.recipients, tally.accepted, preview, why, True)
+        if resuming:  # telling `digest resume` to run `digest resume` would not help
+            why = f"stopped: {e}; {CHECK.get(name, 'check the backend')}, then resume again"
+        else:
+            why = f"stopped: {e}; `digest resume` continues it"
+        return SegmentReport(
+            segment, items, after.recipients, tally.accepted, preview, why, True, name
+        )
 
     try:
         delivery = start_delivery(
@@ -350,7 +376,9 @@ def _start_send(
         except DeliveryError as e:
             return stopped(e)
         told = note + ("; " if note else "") + f"{after.failed} failed" if after.failed else note
-        return SegmentReport(segment, items, after.recipients, tally.accepted, preview, told)
+        return SegmentReport(
+            segment, items, after.recipients, tally.accepted, preview, told, backend=name
+        )
 
     return finish
 
@@ -364,7 +392,7 @@ def resume_edition(
 ) -> SegmentReport:
     """Continue an unfinished edition: pending batches, and stale ones by the in-doubt policy."""
     now = datetime.now(UTC)
-    return _send(store, config, backend, edition_id, now, note="resumed", workers=workers)
+    return _send(store, config, backend, edition_id, now, note=RESUMED, workers=workers)
 
 
 def write_preview(config: Config, edition_id: int, segment: str, rendered: Rendered) -> Path:

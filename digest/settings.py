@@ -350,8 +350,8 @@ def describe() -> list[tuple[str, str, str, str]]:
     rows: list[tuple[str, str, str, str]] = []
     for table, cls in TABLES.items():
         for f in fields(cls):
-            if f.name == "name":
-                continue
+            if f.name == "name" and table.endswith(".NAME"):
+                continue  # the table's key, not a setting (``[sender] name`` is one)
             if table == "defaults" and f.name not in SEGMENT_DEFAULT_KEYS:
                 continue
             default = f.default_factory() if f.default is MISSING else f.default  # type: ignore[operator]

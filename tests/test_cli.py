@@ -35,5 +35,7 @@ def test_console_script_errors_are_one_line() -> None:
         text=True,
         check=False,
     )
-    assert done.returncode == 1
-    assert done.stderr.strip() == "error: /nope.toml: config file not found; pass --config PATH"
+    assert done.returncode == 2  # a usage error
+    assert done.stderr.strip() == (
+        "error: /nope.toml: config file not found (the path given to --config); check the path"
+    )

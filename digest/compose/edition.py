@@ -4,6 +4,7 @@ Candidates are ranked (:mod:`digest.compose.rank`), then one item per story: of 
 candidates that report one story (one cluster), the highest-ranked stands for it — on a
 tie, the one from the source with the larger ``weight``, then the earliest published —
 and the story's other reports become the item's "also covered by" links, one per outlet.
+A pinned report always stands (for its story, before a better-ranked one).
 :mod:`digest.compose.choose` then picks the items (pins, per-source caps, topic
 diversity); every candidate left out is in :attr:`Draft.dropped` with its reason.
 """
@@ -50,8 +51,11 @@ class Draft:
     items: tuple[DraftItem, ...]
     since: datetime | None
     composed_at: datetime
-    considered: frozenset[int] = frozenset()  # every candidate's id, the items' included
+    # every candidate's id (the items' included) and every pin: recording the edition
+    # uses up the editor's choices about them
+    considered: frozenset[int] = frozenset()
     leftovers: Callable[[], Iterable[Dropped]] = field(default=tuple, repr=False, compare=False)
+    pinned: frozenset[int] = frozenset()  # the editor's pins, stored and given
 
     @cached_property
     def dropped(self) -> tuple[Dropped, ...]:
@@ -89,16 +93,16 @@ def compose(
     summariser = summariser or default_summariser()
     ranked = ranker.rank(found, segment, now)
     kept = [s for s in ranked if s.article.id not in excluded] if excluded else ranked
-    stories = one_per_story(kept, weights)
+    stories = one_per_story(kept, weights, pinned)
     choice = pick([best for best, _ in stories], segment, pinned)
     picks = choice.picks
 
     def leftovers() -> Iterator[Dropped]:
         yield from (drop(s, "excluded by the editor") for s in ranked if s.article.id in excluded)
-        best_of = {best.article.story: best.article for best, _ in stories}
+        stands_for = {other.id: best.article for best, rest in stories for other in rest}
         for scored in kept:
-            first = best_of[scored.article.story]
-            if first is not scored.article:
+            first = stands_for.get(scored.article.id)
+            if first is not None:
                 yield drop(scored, f"same story as #{first.id} {first.title!r}")
         yield from choice.dropped()
 
@@ -130,14 +134,17 @@ def compose(
         )
         for item, article in zip(picks, chosen, strict=True)
     )
-    considered = frozenset(a.id for a in found)
-    return Draft(segment, items, history.cutoff, now, considered, leftovers)
+    considered = frozenset(a.id for a in found) | pinned  # a pin left out was already sent
+    return Draft(segment, items, history.cutoff, now, considered, leftovers, frozenset(pinned))
 
 
 def one_per_story(
-    ranked: Sequence[Scored], weights: Mapping[str, float]
+    ranked: Sequence[Scored], weights: Mapping[str, float], pinned: Collection[int] = ()
 ) -> list[tuple[Scored, list[Candidate]]]:
-    """The best candidate of each story, in ranking order, with the story's other candidates."""
+    """The best candidate of each story, in ranking order, with the story's other candidates.
+
+    A pinned candidate is the best of its story; a second pinned report of the story stands
+    on its own (the editor asked for both), with no "also covered by" links."""
     stories: dict[int, list[Scored]] = {}
     for scored in ranked:
         if scored.article.cluster_id is not None:
@@ -147,6 +154,7 @@ def one_per_story(
         best_of[story] = min(
             members,
             key=lambda s: (
+                s.article.id not in pinned,
                 -s.score,
                 -weights.get(s.article.source_name, 1.0),
                 s.article.published_at,
@@ -159,7 +167,10 @@ def one_per_story(
         if cluster is None:
             chosen.append((scored, []))
         elif best_of[cluster] is scored:
-            chosen.append((scored, [m.article for m in stories[cluster] if m is not scored]))
+            rest = [m.article for m in stories[cluster] if m is not scored]
+            chosen.append((scored, [a for a in rest if a.id not in pinned]))
+        elif scored.article.id in pinned:
+            chosen.append((scored, []))
     return chosen
 
 

@@ -22,7 +22,14 @@ def make_backend(config: Config, name: str = "") -> Backend:
         smtp = config.smtp
         if smtp.ca_file:
             smtp = replace(smtp, ca_file=str(config.resolve(smtp.ca_file)))
-        return SmtpBackend(smtp, env_secret("DIGEST_SMTP_PASSWORD"))
+        password = env_secret("DIGEST_SMTP_PASSWORD")
+        if smtp.username and not password:
+            raise ConfigError(
+                f"{config.path} [smtp] username: {smtp.username!r} logs in, but "
+                "DIGEST_SMTP_PASSWORD is not set; export it, or empty username to send "
+                "without logging in"
+            )
+        return SmtpBackend(smtp, password)
     if name == "sendgrid":
         host = os.environ.get("SENDGRID_API_HOST", "")
         return SendGridBackend(config.sendgrid, env_secret("SENDGRID_API_KEY"), host=host)

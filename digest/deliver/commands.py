@@ -29,6 +29,8 @@ def status(config_path: Path, edition_id: int | None, as_json: bool) -> None:
         reports = statuses(session, edition_id)
     if edition_id is not None and not reports:
         raise DigestError(f"no edition {edition_id}; `digest status` lists them")
+    if not reports:  # with --json, standard output stays empty JSON Lines
+        click.echo("no editions yet; `digest run` or `digest send` makes the first", err=as_json)
     for report in reports:
         click.echo(json.dumps(report.as_json()) if as_json else _describe(report))
 
@@ -81,7 +83,7 @@ def resume(config_path: Path, backend: str | None) -> None:
         click.echo("nothing to resume")
     for r in reports:
         click.echo(
-            f"{r.segment}: {r.recipients} recipients, {r.written} written now"
+            f"{r.segment}: {r.recipients} recipients, {r.written} {r.delivered} now"
             + (f" ({r.note})" if r.note else "")
         )
     if any(r.failed for r in reports):

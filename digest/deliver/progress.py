@@ -1,4 +1,8 @@
-"""A progress bar for long sends in a terminal, silent when output is not a terminal."""
+"""A progress bar for long sends in a terminal, silent when output is not a terminal.
+
+A bar clears itself when its edition is sent: the run's table says what each one did,
+and a finished bar left behind (an empty line when the terminal reports no width) would
+only push the table down."""
 
 from __future__ import annotations
 
@@ -28,7 +32,12 @@ class Progress:
     def start(self, total: int, done: int = 0) -> None:
         if self.enabled and total:
             self._bar = tqdm(
-                total=total, initial=done, desc=self.label, unit=" recipients", file=self.stream
+                total=total,
+                initial=done,
+                desc=self.label,
+                unit=" recipients",
+                file=self.stream,
+                leave=False,
             )
 
     def advance(self, count: int) -> None:
@@ -38,5 +47,6 @@ class Progress:
 
     def finish(self) -> None:
         if self._bar is not None:
+            self._bar.refresh()  # its last state, drawn however fast it got there
             self._bar.close()
             self._bar = None

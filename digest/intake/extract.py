@@ -19,7 +19,7 @@ import click
 from digest.intake.cluster import cluster_entries
 from digest.intake.entries import Entry
 from digest.intake.feeds import FeedParseError, parse_feed
-from digest.intake.fetch import Fetched, Fetcher, FetchError
+from digest.intake.fetch import Fetched, Fetcher, FetchError, PrivateAddressError
 from digest.intake.jsonfeed import looks_like_json
 from digest.intake.pages import PageError, extract_page, page_entry
 from digest.intake.urls import canonical_url
@@ -80,6 +80,9 @@ def extract_entries(item: str, fetcher: Fetcher, allow_private: bool = False) ->
             raise ExtractError("is neither an http(s) URL nor a file; check the argument")
         else:
             fetched = fetcher.read(Path(item).resolve())
+    except PrivateAddressError as e:  # no config here: the way through is the option
+        hint = "pass --allow-private to fetch from your own machine or network"
+        raise ExtractError(str(PrivateAddressError(e.url, e.reason, hint))) from e
     except FetchError as e:
         raise ExtractError(str(e)) from e
     if fetched.gone:

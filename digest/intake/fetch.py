@@ -35,6 +35,15 @@ class FetchError(Exception):
     """The document could not be had; the message says why in one line."""
 
 
+class PrivateAddressError(FetchError):
+    """The URL's host is a private, loopback or link-local address; ``hint`` says how a
+    source is allowed to reach it (callers without a config name their own way)."""
+
+    def __init__(self, url: str, reason: str, hint: str = PRIVATE_HINT) -> None:
+        super().__init__(f"refused {url}: {reason}; {hint}")
+        self.url, self.reason = url, reason
+
+
 @dataclass(frozen=True)
 class Fetched:
     body: bytes
@@ -150,7 +159,7 @@ class Fetcher:
             with client.stream("GET", parsed, headers=headers) as response:
                 return self._answer(url, response)
         except AddressRefused as e:
-            raise FetchError(f"refused {url}: {e}; {PRIVATE_HINT}") from None
+            raise PrivateAddressError(url, str(e)) from None
         except httpx.TimeoutException:
             raise FetchError(
                 f"timed out after {timeout:g} s fetching {url}; if the source is just slow, "

@@ -10,7 +10,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -60,16 +60,51 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+DISTRIBUTION = "digest-newsletter"  # the name on PyPI; the package and command are "digest"
+# dialect → (the extra that installs its driver, the driver it installs)
+DRIVERS = {"postgresql": ("postgres", "psycopg")}
+
+
 def make_engine(url: str) -> Engine:
     try:
         engine = create_engine(url)
-    except (ArgumentError, ImportError, SQLAlchemyError) as e:
+    except ImportError as e:
+        raise StoreError(_missing_driver(url, e)) from e
+    except (ArgumentError, SQLAlchemyError) as e:
         raise StoreError(f"database URL {url!r} is not usable: {e}") from e
     if engine.dialect.name == "sqlite":
         if engine.url.database:
             Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _missing_driver(url: str, error: ImportError) -> str:
+    """The line for a URL whose database driver is not installed, with how to install it."""
+    shown = _hide_password(url)
+    try:
+        parsed = make_url(url)
+        dialect, driver = parsed.get_backend_name(), parsed.get_driver_name()
+    except ArgumentError:
+        dialect = driver = ""
+    if dialect not in DRIVERS:
+        return f"database URL {shown!r} needs a driver that is not installed ({error})"
+    extra, ours = DRIVERS[dialect]
+    install = f"pip install '{DISTRIBUTION}[{extra}]' (in a checkout: pip install '.[{extra}]')"
+    if driver != ours:
+        return (
+            f"database URL {shown!r}: its driver {driver!r} is not installed ({error}); "
+            f"Digest's {extra} extra brings {ours}: {install}, and write the URL as "
+            f"{dialect}+{ours}://…"
+        )
+    return f"database URL {shown!r}: the {dialect} driver is not installed ({error}); {install}"
+
+
+def _hide_password(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
