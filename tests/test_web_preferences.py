@@ -56,7 +56,8 @@ def test_the_page_is_a_plain_labelled_form(site: Site) -> None:
     tags = {i["value"] for i in soup.find_all("input", attrs={"name": "tags"})}
     assert {"politics", "security", "gardening"} <= tags  # the segments' tags and their own
     forms = soup.find_all("form")
-    assert forms[1]["action"].startswith("../unsubscribe/")
+    assert forms[0]["action"].startswith("/digest/preferences/")
+    assert forms[1]["action"].startswith("/digest/unsubscribe/")
     assert forms[1].button.get_text(strip=True) == "Unsubscribe from everything"
 
 

@@ -48,7 +48,11 @@ def test_the_form_is_plain_accessible_html(site: Site) -> None:
     assert soup.html is not None and soup.html.get("lang") == "en"
     assert soup.find("script") is None and soup.find(attrs={"onclick": True}) is None
     form = soup.find("form")
-    assert form is not None and form.get("method") == "post" and form.get("action") == "subscribe"
+    assert (
+        form is not None
+        and form.get("method") == "post"
+        and form.get("action") == "/digest/subscribe"
+    )
     for field in form.find_all("input", attrs={"type": ["email", "text", "checkbox"]}):
         label = soup.find("label", attrs={"for": field["id"]})
         assert label is not None and label.get_text(strip=True), field

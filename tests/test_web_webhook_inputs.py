@@ -62,6 +62,7 @@ events = st.fixed_dictionaries(
     },
 )
 batch_items = st.lists(events | json_values, max_size=8)
+nasty_stamps = st.sampled_from([s.encode("latin-1", "replace") for s in NASTY_TEXT])
 header_bytes = st.binary(max_size=40).map(
     lambda b: b.replace(b"\r", b"").replace(b"\n", b"").replace(b"\x00", b"")
 )
@@ -165,7 +166,7 @@ def test_any_signed_batch_is_answered_and_its_valid_bounce_lands(
 @given(
     body=st.binary(max_size=200) | batch_items.map(lambda b: json.dumps(b).encode("utf-8")),
     sign=st.booleans(),
-    stamp=st.none() | header_bytes | st.sampled_from([s.encode("latin-1", "replace") for s in NASTY_TEXT]),
+    stamp=st.none() | header_bytes | nasty_stamps,
     signature=st.none() | header_bytes,
     content_type=st.none() | header_bytes,
 )  # fmt: skip
