@@ -210,3 +210,18 @@ def test_suppression_hash_is_kept(site: Site) -> None:
         suppress_address(session, "Hash@Example.com", Status.bounced, site.clock())
         rows = session.scalars(select(Suppression)).all()
     assert len(rows) == 1 and rows[0].reason == "bounced" and len(rows[0].email_hash) == 64
+
+
+def test_tags_are_limited_in_length_and_number(site: Site) -> None:
+    long = sign_up(site, "tags@example.com", tags="ai, " + "y" * 15_000)
+    assert "a topic may have at most 50 characters" in alert_of(site, long)
+    many = sign_up(site, "tags@example.com", tags=",".join(f"t{n}" for n in range(51)))
+    assert "follow at most 50 topics" in alert_of(site, many)
+    as_json = site.client.post("/subscribe", json={"email": "tags@example.com",
+                               "lists": ["tech-weekly"], "tags": ["z" * 51]})  # fmt: skip
+    assert as_json.status_code == 400 and "at most 50 characters" in as_json.json()["error"]
+    assert subscriber(site.store, "tags@example.com") is None
+    fine = sign_up(site, "tags@example.com", tags="z" * 50)
+    assert fine.status_code == 200
+    found = subscriber(site.store, "tags@example.com")
+    assert found is not None and found.followed_tags == ["z" * 50]

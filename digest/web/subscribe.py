@@ -39,7 +39,6 @@ from subscribers.errors import BadTokenError
 from subscribers.importer import email_hash, normalise_email
 
 FORM_LIMIT = 16_384
-MAX_TAGS = 50
 ANSWER = (
     "If this address can be subscribed, a confirmation email is on its way. "
     "Open it and press the button to start receiving the digest."
@@ -63,9 +62,7 @@ def parse_sign_up(web: Web, fields: Fields) -> SignUp:
     if web.lists and not lists:
         raise BadRequest("choose at least one list")
     raw_tags = [t for v in fields.get("tags", []) for t in v.replace(";", ",").split(",")]
-    tags = web.normalise_tags(raw_tags)
-    if len(tags) > MAX_TAGS:
-        raise BadRequest(f"follow at most {MAX_TAGS} tags")
+    tags = web.chosen_tags(raw_tags)
     return SignUp(address, one_line(first(fields, "name"), 200), lists, tags)
 
 
