@@ -30,6 +30,7 @@ from digest.deliver.send import signer
 from digest.errors import ConfigError
 from digest.store.database import Store
 from digest.web import preferences, subscribe, unsubscribe, webhooks
+from digest.web.housekeeping import lifespan
 from digest.web.pages import Pages
 from digest.web.ratelimit import RateLimiter
 from digest.web.state import Clock, Web, utcnow
@@ -116,6 +117,13 @@ def check_settings(config: Config) -> None:
     for key in ("rate_window", "confirm_max_age", "webhook_replay_window"):
         if getattr(web, key) <= 0:
             raise ConfigError(f"{where} {key}: must be more than 0 seconds")
+    if web.unconfirmed_days < 0:
+        raise ConfigError(f"{where} unconfirmed_days: must be 0 (keep) or more")
+    if 0 < web.unconfirmed_days * 86400 < web.confirm_max_age:
+        raise ConfigError(
+            f"{where} unconfirmed_days: {web.unconfirmed_days:g} days would delete sign-ups "
+            f"whose link still works (confirm_max_age = {web.confirm_max_age:g} s); raise it"
+        )
     if not web.frequencies:
         raise ConfigError(f'{where} frequencies: offer at least one, e.g. ["weekly"]')
 
@@ -187,7 +195,11 @@ def create_app(
         *preferences.routes(web),
         *webhooks.routes(web),
     ]
-    app = DigestApp(routes=routes, exception_handlers={HTTPException: not_found, Exception: failed})
+    app = DigestApp(
+        routes=routes,
+        exception_handlers={HTTPException: not_found, Exception: failed},
+        lifespan=lifespan(web),
+    )
     app.base_path = base_path(config.sender.base_url)
     app.state.web = web
     return app
