@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
@@ -95,7 +96,9 @@ class DigestApp(Starlette):
     """Starlette with the private headers and the base path outside its error middleware,
     so that a 500 carries the headers too."""
 
-    base_path = ""
+    def __init__(self, *, base_path: str, **options: Any) -> None:
+        self.base_path = base_path
+        super().__init__(**options)
 
     def build_middleware_stack(self) -> ASGIApp:
         return PrivateHeaders(BasePath(super().build_middleware_stack(), self.base_path))
@@ -196,10 +199,10 @@ def create_app(
         *webhooks.routes(web),
     ]
     app = DigestApp(
+        base_path=base_path(config.sender.base_url),
         routes=routes,
         exception_handlers={HTTPException: not_found, Exception: failed},
         lifespan=lifespan(web),
     )
-    app.base_path = base_path(config.sender.base_url)
     app.state.web = web
     return app
