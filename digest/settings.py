@@ -171,6 +171,12 @@ class WebSettings:
     confirm_max_age: float = setting(
         172800.0, "Seconds a confirmation link stays valid (two days by default)."
     )
+    unconfirmed_days: float = setting(
+        7.0,
+        "Days after its last sign-up request that an address never confirmed is deleted "
+        "(`digest serve` checks at start and hourly); 0 keeps them. Rows imported as "
+        "pending are never deleted.",
+    )
     public_lists: tuple[str, ...] = setting(
         (), "Lists offered on the sign-up and preferences pages; empty means every segment's."
     )

@@ -7,6 +7,12 @@ address is known; :func:`sign_up` only says whether a confirmation should be mai
 yes for a new or still pending address, no for an active or suppressed one (an
 address that left is never mailed again, not even to ask).
 
+A still-pending address keeps the data of its first sign-up until it is confirmed: a
+repeat (by its owner, or by someone else typing it in) changes nothing that the
+confirmation shows or that confirming would start; it may only have the link mailed
+again. Sign-ups from the form never confirmed are deleted by :func:`purge_unconfirmed`
+once their last request is old enough; rows imported as pending are never deleted.
+
 A paused subscriber is ``pending`` with ``confirmed_at`` set (one who never confirmed
 has none): the audience and the send ledger skip every status but ``active``, so a
 pause stops every segment, and resuming needs no new confirmation.
@@ -19,9 +25,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -86,10 +93,12 @@ class SignUp:
 class SignUpResult:
     subscriber_id: int | None
     mail: bool  # send a confirmation now
+    lists: tuple[str, ...] = ()  # the lists recorded (the first sign-up's), for the mail
 
 
 def sign_up(session: Session, request: SignUp, now: datetime) -> SignUpResult:
-    """Record a sign-up; an active or suppressed address is left exactly as it was."""
+    """Record a sign-up; a pending address keeps its first request's data, and an active or
+    suppressed one is left exactly as it was."""
     if is_suppressed(session, request.email):
         return SignUpResult(None, mail=False)
     subscriber = session.scalar(select(Subscriber).where(Subscriber.email == request.email))
@@ -102,6 +111,7 @@ def sign_up(session: Session, request: SignUp, now: datetime) -> SignUpResult:
             attributes={},
             signed_up_at=now,
             confirmed_at=None,
+            confirm_requested_at=now,
             lists=[Membership(list_name=name) for name in request.lists],
         )
         try:
@@ -109,16 +119,45 @@ def sign_up(session: Session, request: SignUp, now: datetime) -> SignUpResult:
                 session.add(subscriber)
         except IntegrityError:  # the same address signed up at the same moment
             return SignUpResult(None, mail=False)
-        return SignUpResult(subscriber.id, mail=True)
+        return SignUpResult(subscriber.id, mail=True, lists=request.lists)
     if subscriber.status != Status.pending:
         return SignUpResult(subscriber.id, mail=False)
-    if request.name:
-        subscriber.name = request.name
-    subscriber.followed_tags = list(dict.fromkeys([*subscriber.followed_tags, *request.tags]))
-    missing = [n for n in request.lists if n not in subscriber.list_names]
-    subscriber.lists = [*subscriber.lists, *(Membership(list_name=n) for n in missing)]
-    session.flush()
-    return SignUpResult(subscriber.id, mail=True)
+    if subscriber.confirm_requested_at is not None:  # a new link: not purged before it expires
+        subscriber.confirm_requested_at = max(subscriber.confirm_requested_at, now)
+        session.flush()
+    lists = tuple(m.list_name for m in subscriber.lists)
+    return SignUpResult(subscriber.id, mail=True, lists=lists)
+
+
+def purge_unconfirmed(session: Session, requested_before: datetime, limit: int = 1000) -> int:
+    """Delete up to ``limit`` sign-ups from the form that were never confirmed and whose last
+    request came before ``requested_before``; the number deleted.
+
+    A paused reader (pending, with ``confirmed_at``) and a row imported as pending (no
+    ``confirm_requested_at``) are never touched. A row something else still refers to is
+    kept. The conditions are checked again by the DELETE itself, so a confirmation that
+    commits meanwhile wins.
+    """
+    unconfirmed = (
+        Subscriber.status == Status.pending,
+        Subscriber.confirmed_at.is_(None),
+        Subscriber.confirm_requested_at < requested_before,
+    )
+    ids = list(session.scalars(select(Subscriber.id).where(*unconfirmed).limit(limit)))
+    deleted = 0
+    for subscriber_id in ids:
+        try:
+            with session.begin_nested():  # memberships go with it (ON DELETE CASCADE)
+                result = session.execute(
+                    delete(Subscriber)
+                    .where(Subscriber.id == subscriber_id, *unconfirmed)
+                    .execution_options(synchronize_session=False)
+                )
+                gone = cast(CursorResult[Any], result).rowcount
+        except IntegrityError:
+            continue
+        deleted += gone
+    return deleted
 
 
 class Confirmation(enum.StrEnum):

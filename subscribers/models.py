@@ -40,6 +40,11 @@ class Subscriber(Base):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # Last save of the preferences page: the subscribers file no longer overrides the choice.
     preferences_saved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Last sign-up through the form that asked for a confirmation link; None for rows from
+    # imports. A pending row with it and no confirmed_at is purged once it is old enough.
+    confirm_requested_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(), nullable=True, index=True
+    )
     lists: Mapped[list[Membership]] = relationship(
         back_populates="subscriber", cascade="all, delete-orphan", lazy="selectin"
     )

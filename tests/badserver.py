@@ -58,7 +58,8 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 @contextmanager
-def serve() -> Iterator[BadServer]:
+def serve(host: str = "127.0.0.1") -> Iterator[BadServer]:
+    """A server on ``host`` (a loopback address: 127.0.0.2 is a second, distinct one)."""
     state = BadServer()
     stopping = threading.Event()
 
@@ -118,13 +119,13 @@ def serve() -> Iterator[BadServer]:
         def log_message(self, format: str, *args: object) -> None:
             return None
 
-    server = _QuietServer(("127.0.0.1", 0), Handler)
+    server = _QuietServer((host, 0), Handler)
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
     )
     thread.start()
     state.port = server.server_address[1]
-    state.url = f"http://127.0.0.1:{state.port}"
+    state.url = f"http://{host}:{state.port}"
     try:
         yield state
     finally:

@@ -225,6 +225,66 @@ def test_a_redirect_to_an_internal_address_is_refused(server: BadServer) -> None
     assert server.paths() == ["/jump", "/file"]
 
 
+def test_allow_private_trusts_the_configured_host_only(server: BadServer) -> None:
+    server.routes["/x"] = Reply(FEED)
+    with serve("127.0.0.2") as other:  # another private address, not the configured host
+        other.routes["/secret"] = Reply(FEED)
+        server.routes["/same"] = Reply(status=302, headers={"Location": "/x"})
+        server.routes["/other"] = Reply(status=302, headers={"Location": f"{other.url}/secret"})
+        server.routes["/named"] = Reply(
+            status=301, headers={"Location": f"http://localhost:{server.port}/x"}
+        )
+        with Fetcher(IntakeSettings(host_delay=0)) as fetcher:
+            assert fetcher.get(f"{server.url}/same", allow_private=True).body == FEED
+            with pytest.raises(FetchError) as caught:
+                fetcher.get(f"{server.url}/other", allow_private=True)
+            assert str(caught.value) == (
+                f"refused {other.url}/secret: it resolves to a loopback address; allow_private "
+                "trusts only the source's own host; add 127.0.0.2 to [intake] allow_hosts if it "
+                "is trusted too"
+            )
+            with pytest.raises(FetchError, match=r"refused http://localhost:.* loopback"):
+                fetcher.get(f"{server.url}/named", allow_private=True)
+        assert other.requests == []
+        assert server.paths() == ["/same", "/x", "/other", "/named"]
+        listed = IntakeSettings(host_delay=0, allow_hosts=("127.0.0.2",))
+        with Fetcher(listed) as fetcher:  # a hop's host listed in allow_hosts is its own trust
+            assert fetcher.get(f"{server.url}/other", allow_private=True).body == FEED
+        assert other.paths() == ["/secret"]
+
+
+def test_a_private_teaser_feed_fetches_pages_on_its_own_host_only(server: BadServer) -> None:
+    from datetime import UTC, datetime
+
+    from digest.intake.sources.base import HarvestContext, SourceState
+    from digest.intake.sources.feed import FeedSource
+    from digest.settings import SourceSettings
+
+    page = b"<html><body><article><p>" + b"Words of a page. " * 60 + b"</p></article></body></html>"
+    with serve("127.0.0.2") as other:
+        other.routes["/page"] = Reply(page, content_type="text/html")
+        server.routes["/page"] = Reply(page, content_type="text/html")
+        items = "".join(
+            f"<item><title>T{n}</title><link>{url}/page</link><description>Teaser {n}."
+            "</description></item>"
+            for n, url in enumerate((server.url, other.url))
+        )
+        server.routes["/feed"] = Reply(
+            f'<rss version="2.0"><channel>{items}</channel></rss>'.encode()
+        )
+        settings = SourceSettings(
+            name="t", url=f"{server.url}/feed", teaser=True, allow_private=True
+        )
+        with Fetcher(IntakeSettings(host_delay=0)) as fetcher:
+            context = HarvestContext(fetcher=fetcher, base_dir=Path("."), now=datetime.now(UTC))
+            harvest = FeedSource().harvest(settings, SourceState(settings.url), context)
+        assert other.requests == []
+        assert server.paths() == ["/feed", "/page"]
+        [problem] = harvest.problems
+        assert problem.startswith(f"{other.url}/page: refused {other.url}/page: it resolves to")
+        assert harvest.entries[1].text == "Teaser 1."
+
+
 def test_a_name_that_resolves_to_loopback_is_refused() -> None:
     with pytest.raises(
         AddressRefused, match=r"it resolves to a loopback address \((127\.0\.0\.1|::1)\)"

@@ -364,14 +364,14 @@ def test_an_edition_recorded_before_nonces_still_sends_with_its_fixed_placeholde
         old_text = fixed(edition.text, placeholders, "text")
     assert "%%unsubscribe_url%%" in old_html and "%%name%%" in old_text
 
-    # The store as Digest left it before the placeholder nonce (0011), with the edition as
+    # The store as Digest left it before the placeholder nonce (0012), with the edition as
     # it rendered it.
     alembic = AlembicConfig()
     alembic.set_main_option("script_location", str(MIGRATIONS))
     engine = make_engine(database_url)
     with engine.begin() as connection:
         alembic.attributes["connection"] = connection
-        command.downgrade(alembic, "0011")
+        command.downgrade(alembic, "0012")
         connection.execute(
             text("UPDATE editions SET html = :html, text = :text"),
             {"html": old_html, "text": old_text},

@@ -123,3 +123,49 @@ def test_the_wheel_carries_the_page_and_confirmation_templates(tmp_path: Path) -
     assert "digest/templates/email/confirm.html.j2" in names
     assert "digest/templates/email/confirm.txt.j2" in names
     assert "digest/web/app.py" in names
+
+
+def test_a_500_carries_the_private_headers_and_a_plain_page(newsroom: Path, store: Store) -> None:
+    import asyncio
+
+    import httpx
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+    from digest.web.app import HEADERS
+
+    async def boom(request: Request) -> Response:
+        raise RuntimeError("a bug")
+
+    app = create_app(load_config(newsroom), store, webhook_key="")
+    app.add_route("/boom", boom)
+
+    async def call() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.get("/boom")
+
+    response = asyncio.run(call())
+    assert response.status_code == 500
+    for name, value in HEADERS:
+        assert response.headers[name.decode()] == value.decode()
+    assert "a bug" not in response.text and "Something went wrong" in response.text
+
+
+def test_serve_on_a_port_in_use_says_so_in_one_line(
+    newsroom: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(SystemExit) as exit:
+            main(["serve", "--config", str(newsroom), "--port", str(port)])
+    assert exit.value.code == 1
+    err = capsys.readouterr().err
+    assert err == (
+        f"error: cannot listen on 127.0.0.1:{port}: address already in use; "
+        "stop what is using it, or pass another --port\n"
+    )

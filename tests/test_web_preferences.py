@@ -56,7 +56,8 @@ def test_the_page_is_a_plain_labelled_form(site: Site) -> None:
     tags = {i["value"] for i in soup.find_all("input", attrs={"name": "tags"})}
     assert {"politics", "security", "gardening"} <= tags  # the segments' tags and their own
     forms = soup.find_all("form")
-    assert forms[1]["action"].startswith("../unsubscribe/")
+    assert forms[0]["action"].startswith("/digest/preferences/")
+    assert forms[1]["action"].startswith("/digest/unsubscribe/")
     assert forms[1].button.get_text(strip=True) == "Unsubscribe from everything"
 
 
@@ -167,3 +168,46 @@ def test_the_subscribers_file_no_longer_overrides_what_a_reader_chose(
         ["ai", "climate"],
         {"tech-weekly", "everything-weekly"},
     )
+
+
+def test_a_reader_who_never_chose_a_frequency_sees_none_checked_and_keeps_none(
+    site: Site,
+) -> None:
+    who = add_subscriber(site.store, "nat@example.org", ("tech-weekly",))
+    page = site.soup(site.client.get(url(site, who)))
+    radios = page.find_all("input", attrs={"name": "frequency"})
+    assert [r["value"] for r in radios] == ["daily", "weekly", "monthly"]
+    assert not any(r.has_attr("checked") for r in radios)
+    saved = site.client.post(url(site, who), data={"lists": ["tech-weekly"], "tags": ["ai"]})
+    assert saved.status_code == 200
+    assert "frequency" not in load(site, who).attributes  # saving other choices sets none
+    assert not site.soup(saved).find_all("input", attrs={"name": "frequency", "checked": True})
+
+
+def test_synonym_tags_are_offered_once_in_their_one_spelling(site: Site) -> None:
+    assert site.config.intake.tag_synonyms  # the example maps tech → technology, ...
+    who = add_subscriber(
+        site.store, "oz@example.org", ("tech-weekly",), followed_tags=["tech", "Gardening"]
+    )
+    page = site.soup(site.client.get(url(site, who)))
+    offered = [i["value"] for i in page.find_all("input", attrs={"name": "tags"})]
+    assert len(offered) == len(set(offered))
+    assert "technology" in offered and "tech" not in offered
+    assert "ai" in offered and "artificial-intelligence" not in offered
+    checked = {i["value"] for i in page.find_all("input", attrs={"name": "tags", "checked": True})}
+    assert checked == {"technology", "gardening"}
+
+
+def test_tags_are_limited_in_length_and_number(site: Site) -> None:
+    who = add_subscriber(site.store, "pia@example.org", ("tech-weekly",), followed_tags=["ai"])
+    for more, message in (
+        ("x" * 15_000, "a topic may have at most 50 characters; xxxxxxxxxxxxxxxxxxxx… has 15000"),
+        (",".join(f"t{n}" for n in range(51)), "follow at most 50 topics; 51 were given"),
+    ):
+        response = site.client.post(
+            url(site, who), data={"lists": ["tech-weekly"], "more_tags": more}
+        )
+        assert response.status_code == 400
+        alert = site.soup(response).find(attrs={"role": "alert"})
+        assert alert is not None and alert.get_text(strip=True) == f"Not saved: {message}"
+    assert load(site, who).followed_tags == ["ai"]

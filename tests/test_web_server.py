@@ -120,3 +120,11 @@ def test_a_browser_without_javascript_unsubscribes_with_the_button(
     with store.session() as session:
         reader = session.get_one(Subscriber, who)
         assert reader.status == Status.active and reader.list_names == {"tech-weekly"}
+
+
+def test_serve_starts_without_migration_chatter(served: tuple[str, Store], tmp_path: Path) -> None:
+    base, _ = served
+    assert httpx.get(f"{base}/healthz", timeout=10).text == "ok"
+    log = (tmp_path / "serve.log").read_text(encoding="utf-8")
+    assert "alembic" not in log.lower() and "Context impl" not in log
+    assert "Will assume" not in log and "Running upgrade" not in log

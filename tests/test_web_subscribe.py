@@ -62,7 +62,11 @@ def test_the_form_is_plain_accessible_html(site: Site) -> None:
     assert soup.html is not None and soup.html.get("lang") == "en"
     assert soup.find("script") is None and soup.find(attrs={"onclick": True}) is None
     form = soup.find("form")
-    assert form is not None and form.get("method") == "post" and form.get("action") == "subscribe"
+    assert (
+        form is not None
+        and form.get("method") == "post"
+        and form.get("action") == "/digest/subscribe"
+    )
     for field in form.find_all("input", attrs={"type": ["email", "text", "checkbox"]}):
         label = soup.find("label", attrs={"for": field["id"]})
         assert label is not None and label.get_text(strip=True), field
@@ -277,3 +281,18 @@ def test_a_confirmation_that_fails_is_logged_in_one_line_and_never_raised(
     assert line.startswith("confirmation for subscriber ") and "RuntimeError: disk on fire" in line
     stored = subscriber(site.store, "someone@example.com")
     assert stored is not None and stored.status == Status.pending
+
+
+def test_tags_are_limited_in_length_and_number(site: Site) -> None:
+    long = sign_up(site, "tags@example.com", tags="ai, " + "y" * 15_000)
+    assert "a topic may have at most 50 characters" in alert_of(site, long)
+    many = sign_up(site, "tags@example.com", tags=",".join(f"t{n}" for n in range(51)))
+    assert "follow at most 50 topics" in alert_of(site, many)
+    as_json = site.client.post("/subscribe", json={"email": "tags@example.com",
+                               "lists": ["tech-weekly"], "tags": ["z" * 51]})  # fmt: skip
+    assert as_json.status_code == 400 and "at most 50 characters" in as_json.json()["error"]
+    assert subscriber(site.store, "tags@example.com") is None
+    fine = sign_up(site, "tags@example.com", tags="z" * 50)
+    assert fine.status_code == 200
+    found = subscriber(site.store, "tags@example.com")
+    assert found is not None and found.followed_tags == ["z" * 50]

@@ -75,7 +75,13 @@ def test_a_bounce_or_a_complaint_keeps_the_address_out_of_the_next_send(
         event("bounce", "jose.alvarez@example.net", type="blocked", reason="IP reputation"),
     )
     assert response.status_code == 200
-    assert response.json() == {"received": 3, "applied": 2, "duplicates": 0, "ignored": 1}
+    assert response.json() == {
+        "received": 3,
+        "applied": 2,
+        "duplicates": 0,
+        "ignored": 1,
+        "malformed": 0,
+    }
     assert status_of(site, "amara.okafor@example.org") == Status.bounced
     assert status_of(site, "zoe.mueller@example.com") == Status.complained
     assert status_of(site, "jose.alvarez@example.net") == Status.active  # blocked: not the address
@@ -162,12 +168,24 @@ def test_duplicates_unknown_and_malformed_events(site: Site) -> None:
     ]
     first = post(site, *batch, "not an event", 7)  # type: ignore[arg-type]
     assert first.status_code == 200
-    assert first.json() == {"received": 10, "applied": 2, "duplicates": 0, "ignored": 8}
+    assert first.json() == {
+        "received": 10,
+        "applied": 2,
+        "duplicates": 0,
+        "ignored": 6,
+        "malformed": 2,
+    }
     assert status_of(site, "rae@example.org") == Status.unsubscribed
     with site.store.session() as session:  # an address we never had stays out anyway
         assert session.get(Suppression, email_hash("nobody@example.org")) is not None
     second = post(site, *batch)
-    assert second.json() == {"received": 8, "applied": 0, "duplicates": 8, "ignored": 0}
+    assert second.json() == {
+        "received": 8,
+        "applied": 0,
+        "duplicates": 8,
+        "ignored": 0,
+        "malformed": 0,
+    }
 
     body = b'[{"event": "bounce"'
     assert (
@@ -217,7 +235,13 @@ def test_opens_and_clicks_count_per_article(site: Site, newsroom: Path) -> None:
         event("open", "d@example.org", 7),
     ]
     response = post(site, *batch)
-    assert response.json() == {"received": 7, "applied": 3, "duplicates": 0, "ignored": 4}
+    assert response.json() == {
+        "received": 7,
+        "applied": 3,
+        "duplicates": 0,
+        "ignored": 4,
+        "malformed": 0,
+    }
     assert post(site, *batch).json()["duplicates"] == 7
     with site.store.session() as session:
         rows = session.scalars(select(ArticleEngagement)).all()

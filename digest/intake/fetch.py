@@ -3,6 +3,9 @@
 Bytes come out; decoding them is the parser's business. Redirects are followed here, hop
 by hop, so that each hop is paced, guarded (see :mod:`digest.intake.netguard`) and
 counted, and so that a permanent move of the requested URL can be reported.
+
+A source's ``allow_private`` trusts its own host, not wherever it points: a hop to any
+other host is guarded on its own (unless that host is in ``[intake] allow_hosts``).
 """
 
 from __future__ import annotations
@@ -29,6 +32,10 @@ MAX_REDIRECTS = 5
 REDIRECTS = (301, 302, 303, 307, 308)
 PERMANENT = (301, 308)
 PRIVATE_HINT = "set allow_private = true on the source or add the host to [intake] allow_hosts"
+OTHER_HOST_HINT = (
+    "allow_private trusts only the source's own host; add {host} to [intake] allow_hosts "
+    "if it is trusted too"
+)
 
 
 class FetchError(Exception):
@@ -109,9 +116,21 @@ class Fetcher:
             raise FetchError(f"cannot read {path} ({e.strerror}); check the path") from e
 
     def get(
-        self, url: str, *, etag: str = "", last_modified: str = "", allow_private: bool = False
+        self,
+        url: str,
+        *,
+        etag: str = "",
+        last_modified: str = "",
+        allow_private: bool = False,
+        trusted_host: str = "",
     ) -> Fetched:
-        """Fetch ``url``, following up to five redirects; raise FetchError saying why not."""
+        """Fetch ``url``, following up to five redirects; raise FetchError saying why not.
+
+        ``allow_private`` trusts the host of ``url`` even when it is private;
+        ``trusted_host`` names a (configured) host to trust instead, for URLs a source's
+        content gave. Every other host, a redirect's included, passes the guard.
+        """
+        trusted = frozenset(h for h in (host_of(url) if allow_private else "", trusted_host) if h)
         headers = {"Accept": ACCEPT}
         if etag:
             headers["If-None-Match"] = etag
@@ -119,7 +138,7 @@ class Fetcher:
             headers["If-Modified-Since"] = last_modified
         chain, moved_to, still_permanent = [url], "", True
         while True:
-            hop = self._hop(chain[-1], headers, allow_private)
+            hop = self._hop(chain[-1], headers, trusted)
             if isinstance(hop, Fetched):
                 return Fetched(
                     body=hop.body,
@@ -143,7 +162,9 @@ class Fetcher:
                 )
             chain.append(hop.target)
 
-    def _hop(self, url: str, headers: dict[str, str], allow_private: bool) -> Fetched | _Redirect:
+    def _hop(
+        self, url: str, headers: dict[str, str], trusted: frozenset[str]
+    ) -> Fetched | _Redirect:
         try:
             parsed = httpx.URL(url)
         except httpx.InvalidURL as e:
@@ -151,7 +172,7 @@ class Fetcher:
         if parsed.scheme not in ("http", "https") or not parsed.host:
             raise FetchError(f"refused {url}: only http(s) URLs with a host are fetched")
         host = parsed.host.lower().rstrip(".")
-        client = self._client(trusted=allow_private or host in self._allowed)
+        client = self._client(trusted=host in trusted or host in self._allowed)
         self._pause(host)
         timeout = self.settings.timeout
         deadline = DEADLINE.set(time.monotonic() + timeout)
@@ -159,7 +180,8 @@ class Fetcher:
             with client.stream("GET", parsed, headers=headers) as response:
                 return self._answer(url, response)
         except AddressRefused as e:
-            raise PrivateAddressError(url, str(e)) from None
+            hint = OTHER_HOST_HINT.format(host=host) if trusted else PRIVATE_HINT
+            raise PrivateAddressError(url, str(e), hint) from None
         except httpx.TimeoutException:
             raise FetchError(
                 f"timed out after {timeout:g} s fetching {url}; if the source is just slow, "
@@ -224,6 +246,14 @@ class Fetcher:
             wait = last + self.settings.host_delay - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
+
+
+def host_of(url: str) -> str:
+    """The host of ``url`` as the guard compares hosts (lower case, no trailing dot)."""
+    try:
+        return httpx.URL(url).host.lower().rstrip(".")
+    except httpx.InvalidURL:
+        return ""
 
 
 def _hint(status: int) -> str:

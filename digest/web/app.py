@@ -1,14 +1,21 @@
 """The web app: one Starlette application over the store, built by :func:`create_app`.
 
-Every response carries headers that keep the pages private and inert: no caching
-(links carry tokens), no referrer (ditto), no framing (a framed unsubscribe button
-could be clicked by a trick), no script, no indexing. No cookie is ever set.
+Every response, a 500 included, carries headers that keep the pages private and inert:
+no caching (links carry tokens), no referrer (ditto), no framing (a framed unsubscribe
+button could be clicked by a trick), no script, no indexing. No cookie is ever set.
+
+The app answers under the path of ``[sender] base_url`` (``/digest`` for
+``https://newsroom.example/digest``), as the links in every email expect, and at ``/``
+too, for a reverse proxy that strips the prefix (as Datasette does with its
+``base_url`` setting). The links and forms of its pages always carry that public prefix.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -24,6 +31,7 @@ from digest.deliver.send import signer
 from digest.errors import ConfigError
 from digest.store.database import Store
 from digest.web import preferences, subscribe, unsubscribe, webhooks
+from digest.web.housekeeping import lifespan
 from digest.web.pages import Pages
 from digest.web.ratelimit import RateLimiter
 from digest.web.state import Clock, Web, utcnow
@@ -63,6 +71,44 @@ class PrivateHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class BasePath:
+    """Pure ASGI middleware: a path under ``prefix`` is routed as the path below it.
+
+    The prefix becomes the request's ``root_path`` (Starlette routes on the path past
+    it); a path without the prefix (a proxy stripped it) is routed as it is.
+    """
+
+    def __init__(self, app: ASGIApp, prefix: str) -> None:
+        self.app = app
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.prefix:
+            path: str = scope["path"]
+            root: str = scope.get("root_path", "")
+            below = path[len(root) :] if root and path.startswith(root) else path
+            if below == self.prefix or below.startswith(self.prefix + "/"):
+                scope = {**scope, "root_path": root + self.prefix}
+        await self.app(scope, receive, send)
+
+
+class DigestApp(Starlette):
+    """Starlette with the private headers and the base path outside its error middleware,
+    so that a 500 carries the headers too."""
+
+    def __init__(self, *, base_path: str, **options: Any) -> None:
+        self.base_path = base_path
+        super().__init__(**options)
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return PrivateHeaders(BasePath(super().build_middleware_stack(), self.base_path))
+
+
+def base_path(base_url: str) -> str:
+    """The path of ``base_url`` without its trailing slash: "/digest", or "" at the root."""
+    return urlsplit(base_url).path.rstrip("/")
+
+
 def check_settings(config: Config) -> None:
     web = config.web
     where = f"{config.path} [web]"
@@ -74,6 +120,13 @@ def check_settings(config: Config) -> None:
     for key in ("rate_window", "confirm_max_age", "webhook_replay_window"):
         if getattr(web, key) <= 0:
             raise ConfigError(f"{where} {key}: must be more than 0 seconds")
+    if web.unconfirmed_days < 0:
+        raise ConfigError(f"{where} unconfirmed_days: must be 0 (keep) or more")
+    if 0 < web.unconfirmed_days * 86400 < web.confirm_max_age:
+        raise ConfigError(
+            f"{where} unconfirmed_days: {web.unconfirmed_days:g} days would delete sign-ups "
+            f"whose link still works (confirm_max_age = {web.confirm_max_age:g} s); raise it"
+        )
     if not web.frequencies:
         raise ConfigError(f'{where} frequencies: offer at least one, e.g. ["weekly"]')
 
@@ -89,7 +142,11 @@ def build_state(
     check_settings(config)
     general = config.general
     user = config.resolve(general.templates_dir) if general.templates_dir else None
-    site = {"sender_name": config.sender.name, "postal_address": config.sender.postal_address}
+    site = {
+        "sender_name": config.sender.name,
+        "postal_address": config.sender.postal_address,
+        "root": base_path(config.sender.base_url),  # every link and form action starts so
+    }
     secret = os.environ.get("DIGEST_SECRET_KEY") or store.secret("signing-key")
     key_text = os.environ.get(KEY_ENV, "") if webhook_key is None else webhook_key
     window = config.web.rate_window
@@ -126,6 +183,11 @@ def create_app(
             return web.pages.message("Not allowed", "This page does not take that request.", 405)
         return web.pages.message("Error", "The request could not be handled.", status)
 
+    async def failed(request: Request, exc: Exception) -> Response:
+        return web.pages.message(
+            "Error", "Something went wrong on our side; try again later.", 500, alert=True
+        )
+
     async def health(request: Request) -> Response:
         return PlainTextResponse("ok")
 
@@ -136,7 +198,11 @@ def create_app(
         *preferences.routes(web),
         *webhooks.routes(web),
     ]
-    app = Starlette(routes=routes, exception_handlers={HTTPException: not_found})
+    app = DigestApp(
+        base_path=base_path(config.sender.base_url),
+        routes=routes,
+        exception_handlers={HTTPException: not_found, Exception: failed},
+        lifespan=lifespan(web),
+    )
     app.state.web = web
-    app.add_middleware(PrivateHeaders)
     return app

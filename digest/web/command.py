@@ -3,13 +3,41 @@
 from __future__ import annotations
 
 import logging
+import socket
 from pathlib import Path
 
 import click
 
 from digest.config import load_config
+from digest.errors import DigestError
 from digest.options import config_option
 from digest.store.database import open_store
+
+
+class ListenError(DigestError):
+    """The server cannot listen on the address asked for."""
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` (uvicorn listens on it), or ListenError in one line."""
+    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except (socket.gaierror, UnicodeError) as e:
+        raise ListenError(f"cannot listen on {where}: unknown host ({e}); check --host") from None
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as e:
+        sock.close()
+        reason = (e.strerror or str(e)).lower()
+        raise ListenError(
+            f"cannot listen on {where}: {reason}; stop what is using it, or pass another --port"
+        ) from None
+    return sock
 
 
 @click.command()
@@ -20,21 +48,30 @@ def serve(config_path: Path, host: str | None, port: int | None) -> None:
     """Serve sign-up, confirmation, unsubscribe, preferences and the SendGrid webhook."""
     import uvicorn  # the web stack loads only for this command
 
-    from digest.web.app import create_app
+    from digest.web.app import base_path, create_app
 
     config = load_config(config_path)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # no migration chatter at startup
     with open_store(config.database_url) as store:
         app = create_app(config, store)
+        host, port = host or config.web.host, config.web.port if port is None else port
+        sock = listen(host, port)
+        logging.getLogger("digest.web").info(
+            "listening on %s:%s; pages under %s/ (and /), links in emails use %s",
+            host,
+            port,
+            base_path(config.sender.base_url),
+            config.sender.base_url,
+        )
         server = uvicorn.Server(
             uvicorn.Config(
                 app,
-                host=host or config.web.host,
-                port=config.web.port if port is None else port,
                 proxy_headers=True,
                 forwarded_allow_ips=list(config.web.proxy_ips),
                 server_header=False,
                 log_level="info",
             )
         )
-        server.run()
+        with sock:
+            server.run(sockets=[sock])

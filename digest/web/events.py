@@ -13,18 +13,26 @@
 
 Each event is applied once: its ``sg_event_id`` (or, lacking one, the hash of the
 event) is kept for :data:`KEEP` (SendGrid retries for 24 hours) and a repeat is skipped.
+
+Each event is applied in its own savepoint. A malformed one (not an object, an
+``edition`` that is not a whole number the column can hold, a value the database
+refuses) is rolled back alone, logged and counted as ``malformed``; the rest of the
+batch, a bounce in it included, is applied.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from digest.intake.urls import canonical_url
@@ -35,6 +43,12 @@ from subscribers.models import Status, WebhookEvent
 from subscribers.suppression import suppress_address
 
 KEEP = timedelta(days=3)
+MAX_ID = 2**31 - 1  # the largest value of an INTEGER column on every store
+EDITION_TEXT = re.compile(r"[0-9]{1,10}")  # ASCII digits only: "²".isdigit() is True
+EVENT_ID = re.compile(r"[\x21-\x7e]{1,100}")  # printable ASCII, as SendGrid's ids are
+KIND = re.compile(r"[a-z_]{1,40}")
+SEEN_CHUNK = 500
+log = logging.getLogger("digest.web")
 SUPPRESSING = {
     "spamreport": Status.complained,
     "unsubscribe": Status.unsubscribed,
@@ -54,14 +68,24 @@ class Tally:
     applied: int = 0
     duplicates: int = 0
     ignored: int = 0
+    malformed: int = 0
+
+
+class MalformedEvent(ValueError):
+    """An event whose fields cannot be used; ``str()`` says which."""
 
 
 def event_id(event: dict[str, Any]) -> str:
     given = event.get("sg_event_id")
-    if isinstance(given, str) and 0 < len(given) <= 100:
+    if isinstance(given, str) and EVENT_ID.fullmatch(given):
         return given
-    text = json.dumps(event, sort_keys=True, default=str)
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:64]
+    text = json.dumps(event, sort_keys=True, default=str)  # ASCII: escapes any surrogate
+    return "sha256:" + hashlib.sha256(text.encode("ascii")).hexdigest()[:64]
+
+
+def kind_of(event: dict[str, Any]) -> str:
+    kind = event.get("event")
+    return kind if isinstance(kind, str) and KIND.fullmatch(kind) else "unknown"
 
 
 def suppression_for(event: dict[str, Any]) -> Status | None:
@@ -74,12 +98,15 @@ def suppression_for(event: dict[str, Any]) -> Status | None:
 
 
 def edition_of(event: dict[str, Any]) -> int | None:
+    """The ``edition`` custom arg as an id; None when absent; MalformedEvent when unusable."""
     value = event.get("edition")
-    if isinstance(value, int) and not isinstance(value, bool):
+    if value is None:
+        return None
+    if isinstance(value, str) and EDITION_TEXT.fullmatch(value):
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID:
         return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return None
+    raise MalformedEvent(f"edition {str(value)[:40]!r} is not an edition number")
 
 
 def article_of(session: Session, edition_id: int, url: str) -> int | None:
@@ -116,28 +143,69 @@ def _apply(session: Session, event: dict[str, Any], opens: Counter[int], now: da
     return False
 
 
+def _key(event: dict[str, Any]) -> str:
+    try:
+        return event_id(event)
+    except RecursionError:  # nested deeper than json.dumps will go
+        return ""
+
+
+def _seen(session: Session, ids: list[str]) -> set[str]:
+    """The ids among ``ids`` already applied, asked in chunks (stores cap bound parameters)."""
+    seen: set[str] = set()
+    for start in range(0, len(ids), SEEN_CHUNK):
+        chunk = ids[start : start + SEEN_CHUNK]
+        seen.update(
+            session.scalars(select(WebhookEvent.event_id).where(WebhookEvent.event_id.in_(chunk)))
+        )
+    return seen
+
+
+def _apply_one(
+    session: Session, key: str, event: dict[str, Any], opens: Counter[int], now: datetime
+) -> bool | None:
+    """Apply one event in a savepoint: True applied, False ignored, None malformed.
+
+    A value the event carries that the database refuses (out of range, a NUL byte, a lone
+    surrogate) undoes this event alone. Store failures (a lock, a lost connection, the
+    same event applied at this moment by another request) are left to the caller.
+    """
+    counted: Counter[int] = Counter()
+    try:
+        with session.begin_nested():
+            session.add(WebhookEvent(event_id=key, kind=kind_of(event), received_at=now))
+            applied = _apply(session, event, counted, now)
+    except (MalformedEvent, DataError, ValueError, TypeError, OverflowError) as e:
+        reason = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
+        log.warning("sendgrid event %s skipped: %s", key[:40], reason)
+        return None
+    opens.update(counted)
+    return applied
+
+
 def apply_events(session: Session, events: list[Any], now: datetime) -> Tally:
-    """Apply each new event once; a malformed one is counted as ignored, never fatal."""
+    """Apply each new event once; a malformed one is skipped and counted, never fatal."""
     tally = Tally(received=len(events))
-    keyed = [(event_id(e), e) for e in events if isinstance(e, dict)]
-    tally.ignored = len(events) - len(keyed)
-    ids = [key for key, _ in keyed]
-    seen = set(session.scalars(select(WebhookEvent.event_id).where(WebhookEvent.event_id.in_(ids))))
+    keyed = [(key, e) for e in events if isinstance(e, dict) and (key := _key(e))]
+    tally.malformed = len(events) - len(keyed)
+    seen = _seen(session, list(dict.fromkeys(key for key, _ in keyed)))
     opens: Counter[int] = Counter()
     for key, event in keyed:
         if key in seen:
             tally.duplicates += 1
             continue
         seen.add(key)
-        session.add(
-            WebhookEvent(event_id=key, kind=str(event.get("event", ""))[:40], received_at=now)
-        )
-        if _apply(session, event, opens, now):
+        outcome = _apply_one(session, key, event, opens, now)
+        if outcome is None:
+            tally.malformed += 1
+        elif outcome:
             tally.applied += 1
         else:
             tally.ignored += 1
     for edition, count in sorted(opens.items()):
-        if not record_opens(session, edition, count, now):
+        with session.begin_nested():
+            found = record_opens(session, edition, count, now)
+        if not found:
             tally.applied -= count
             tally.ignored += count
     session.execute(delete(WebhookEvent).where(WebhookEvent.received_at < now - KEEP))

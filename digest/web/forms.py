@@ -8,6 +8,7 @@ every field may repeat, and a body too large or badly encoded is refused with on
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -16,6 +17,7 @@ from starlette.requests import Request
 Fields = dict[str, list[str]]
 FORM = "application/x-www-form-urlencoded"
 MAX_FIELDS = 200
+DIGITS = re.compile(r"[0-9]+")  # ASCII only: "²".isdigit() is True and int("²") fails
 
 
 class BadRequest(Exception):
@@ -28,8 +30,8 @@ class BadRequest(Exception):
 
 async def read_body(request: Request, limit: int) -> bytes:
     """The raw body, or BadRequest(413) once it passes ``limit`` bytes."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    declared = request.headers.get("content-length", "").strip()
+    if DIGITS.fullmatch(declared) and (len(declared) > 18 or int(declared) > limit):
         raise BadRequest(f"request body over {limit} bytes", 413)
     chunks: list[bytes] = []
     size = 0

@@ -5,6 +5,9 @@ It is rendered for its one recipient from ``email/confirm.txt.j2`` and
 backends as the digests, so the outbox, SMTP and SendGrid all carry it. Each message
 gets its own number, so a second confirmation to the same address is a second file in
 the outbox rather than a skipped one.
+
+It names no one: whoever typed the address chose the name, so neither the greeting nor
+the To header carries it until the address is confirmed (``name`` is always empty).
 """
 
 from __future__ import annotations
@@ -32,8 +35,7 @@ STREAM = "confirmations"  # the outbox folder and SendGrid category of these mes
 class Confirmation:
     subscriber_id: int
     email: str
-    name: str
-    lists: tuple[str, ...]  # labels of the lists asked for
+    lists: tuple[str, ...]  # labels of the lists recorded
 
 
 def render_confirmation(web: Web, mail: Confirmation) -> Rendered:
@@ -42,7 +44,7 @@ def render_confirmation(web: Web, mail: Confirmation) -> Rendered:
     hours = max(1, round(web.config.web.confirm_max_age / 3600))
     token = web.consent.token(mail.subscriber_id, mail.email)
     context = {
-        "name": one_line(mail.name, 100),
+        "name": "",  # never the name typed in: it is not confirmed yet
         "lists": list(mail.lists),
         "confirm_url": f"{web.base_url}/confirm/{token}",
         "hours": hours,
@@ -71,7 +73,7 @@ def recipient_for(web: Web, mail: Confirmation) -> Recipient:
     return Recipient(
         delivery_id=time.time_ns() // 1000,  # unique per message: a file name, a Message-ID
         email=mail.email,
-        name=mail.name,
+        name="",  # no display name in To either
         unsubscribe_url=f"{web.base_url}/unsubscribe/{token}",
         preferences_url=f"{web.base_url}/preferences/{token}",
         unsubscribe_mailto=f"mailto:{mailbox}?subject={quote('unsubscribe ' + token)}",

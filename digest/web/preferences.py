@@ -1,8 +1,10 @@
 """Preferences: ``GET/POST /preferences/{token}``, linked from the footer of every email.
 
-A subscriber chooses the tags they follow, how often they hear from us
-(``attributes["frequency"]``, one of ``[web] frequencies``), the lists they are on
-(only the offered lists change; others are kept), and may pause every email; the page
+A subscriber chooses the tags they follow (each shown once, in the spelling
+``[intake] tag_synonyms`` gives it), how often they hear from us
+(``attributes["frequency"]``, one of ``[web] frequencies``; none is pre-selected for a
+reader who never chose), the lists they are on (only the offered lists change; others
+are kept), and may pause every email; the page
 also carries the "unsubscribe from everything" button (a form posted to the
 unsubscribe URL). Saving answers with the same page and a status line, no redirect.
 From the first save on, the subscribers file merged at each run leaves the reader's tags,
@@ -26,7 +28,6 @@ from subscribers.consent import is_paused, pause, resume
 from subscribers.models import SUPPRESSED, Membership, Status, Subscriber
 
 FORM_LIMIT = 16_384
-MAX_TAGS = 50
 
 
 @dataclass(frozen=True)
@@ -39,11 +40,9 @@ class Choice:
 
 def parse_choice(web: Web, fields: Fields) -> Choice:
     raw = [*fields.get("tags", []), *first(fields, "more_tags").replace(";", ",").split(",")]
-    tags = web.normalise_tags(raw)
-    if len(tags) > MAX_TAGS:
-        raise BadRequest(f"follow at most {MAX_TAGS} tags")
-    frequency = first(fields, "frequency") or web.config.web.frequencies[0]
-    if frequency not in web.config.web.frequencies:
+    tags = web.chosen_tags(raw)
+    frequency = first(fields, "frequency")  # "" when none is chosen: nothing changes
+    if frequency and frequency not in web.config.web.frequencies:
         raise BadRequest(f"choose a frequency among {', '.join(web.config.web.frequencies)}")
     lists = tuple(name for name in web.lists if name in fields.get("lists", []))
     return Choice(tags, frequency, lists, first(fields, "paused") == "yes")
@@ -52,7 +51,8 @@ def parse_choice(web: Web, fields: Fields) -> Choice:
 def apply_choice(web: Web, subscriber: Subscriber, choice: Choice) -> None:
     subscriber.preferences_saved_at = web.clock()
     subscriber.followed_tags = list(choice.tags)
-    subscriber.attributes = {**subscriber.attributes, "frequency": choice.frequency}
+    if choice.frequency:
+        subscriber.attributes = {**subscriber.attributes, "frequency": choice.frequency}
     have = {m.list_name: m for m in subscriber.lists}
     kept = [m for m in subscriber.lists if m.list_name not in web.lists]
     subscriber.lists = kept + [have.get(n) or Membership(list_name=n) for n in choice.lists]
@@ -63,7 +63,7 @@ def apply_choice(web: Web, subscriber: Subscriber, choice: Choice) -> None:
 
 
 def context(web: Web, token: str, subscriber: Subscriber) -> dict[str, Any]:
-    followed = list(subscriber.followed_tags)
+    followed = list(web.normalise_tags(list(subscriber.followed_tags)))  # one spelling each
     offered = list(dict.fromkeys([*web.tags, *followed]))
     frequencies = web.config.web.frequencies
     current = str(subscriber.attributes.get("frequency", ""))
@@ -73,7 +73,7 @@ def context(web: Web, token: str, subscriber: Subscriber) -> dict[str, Any]:
         "tags": offered,
         "followed": followed,
         "frequencies": frequencies,
-        "frequency": current if current in frequencies else frequencies[0],
+        "frequency": current if current in frequencies else "",  # never chosen: none checked
         "lists": web.lists,
         "member_of": sorted(subscriber.list_names),
         "paused": is_paused(subscriber),

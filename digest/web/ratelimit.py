@@ -4,17 +4,48 @@ One process keeps its own buckets (a restart forgives everyone); that is enough 
 stop a script from using the sign-up form to mail-bomb an address or flood the store.
 The table is bounded: past ``max_keys`` keys, the ones that have refilled are dropped,
 then the least recently used.
+
+The keys are what one client or one mailbox can vary least: :func:`client_key` puts an
+IPv6 client's whole /64 (what one subscriber line gets) in one bucket, and
+:func:`mailbox_key` the spellings that reach one inbox (``Bomb+1@``, ``b.o.m.b@``,
+full-width ``ｂｏｍｂ@``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
 import math
 import threading
 import time
+import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable
 
 MAX_KEYS = 100_000
+IPV6_PREFIX = 64
+
+
+def client_key(host: str) -> str:
+    """The bucket of a client address: an IPv4 address, or the /64 of an IPv6 one."""
+    try:
+        ip = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return host  # not an address (no client known): one bucket per spelling
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, IPV6_PREFIX), strict=False))
+    return str(ip)
+
+
+def mailbox_key(address: str) -> str:
+    """The bucket of an address: NFKC, case-folded, ``+suffix`` and dots of the local part
+    dropped, hashed. Only for counting: the address stored and mailed is the one given."""
+    text = unicodedata.normalize("NFKC", address).casefold().strip()
+    local, _, domain = text.rpartition("@")
+    mailbox = local.partition("+")[0].replace(".", "") + "@" + domain.rstrip(".")
+    return hashlib.sha256(mailbox.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class RateLimiter:

@@ -11,12 +11,15 @@ from digest.config import Config
 from digest.deliver.backend import Backend
 from digest.intake.tags import normalise_tags
 from digest.store.database import Store
+from digest.web.forms import BadRequest
 from digest.web.pages import Pages
 from digest.web.ratelimit import RateLimiter
 from subscribers.consent import ConsentTokens
 from subscribers.tokens import TokenSigner
 
 Clock = Callable[[], datetime]
+MAX_TAGS = 50  # topics one reader may follow
+MAX_TAG_LENGTH = 50  # characters of one topic, once normalised
 
 
 def utcnow() -> datetime:
@@ -59,3 +62,16 @@ class Web:
 
     def normalise_tags(self, raw: list[str]) -> tuple[str, ...]:
         return normalise_tags(raw, self.config.intake.tag_synonyms)
+
+    def chosen_tags(self, raw: list[str]) -> tuple[str, ...]:
+        """Topics a reader submitted, normalised; BadRequest if one is too long or too many."""
+        tags = self.normalise_tags(raw)
+        long = next((t for t in tags if len(t) > MAX_TAG_LENGTH), "")
+        if long:
+            raise BadRequest(
+                f"a topic may have at most {MAX_TAG_LENGTH} characters; "
+                f"{long[:20]}… has {len(long)}"
+            )
+        if len(tags) > MAX_TAGS:
+            raise BadRequest(f"follow at most {MAX_TAGS} topics; {len(tags)} were given")
+        return tags

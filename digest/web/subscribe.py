@@ -2,9 +2,12 @@
 
 ``POST /subscribe`` takes a form or JSON (email, name, lists, tags) and gives the same
 answer whether or not the address is known, suppressed or already active: only a new
-or still pending address is mailed, and the mail goes out after the answer (a
-background task), so the answer's timing says nothing either. Requests are limited
-per client IP and per address (429 with Retry-After).
+or still pending address is mailed. The request's path never touches the store: the
+answer comes from the form alone, and recording the sign-up and mailing the
+confirmation happen after it (a background task), so its timing says nothing either.
+Requests are limited per client (an IPv4 address, an IPv6 /64) and per mailbox (the
+address with case, dots and ``+suffix`` set aside): 429 with Retry-After. A pending
+address keeps its first sign-up's name, lists and tags; the confirmation names no one.
 
 ``GET /confirm/{token}`` only shows a button; ``POST /confirm/{token}`` activates.
 Mail security scanners (Safe Links, Mimecast, ...) fetch every link in a message, so
@@ -14,18 +17,22 @@ double opt-in would prove nothing.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from digest.errors import DigestError
 from digest.render.email import one_line
 from digest.web.forms import BadRequest, Fields, client_ip, first, is_json, read_fields
 from digest.web.mail import Confirmation as Mail
 from digest.web.mail import send_confirmation
+from digest.web.ratelimit import client_key, mailbox_key
 from digest.web.state import Web
 from subscribers.consent import (
     Confirmation,
@@ -36,10 +43,10 @@ from subscribers.consent import (
     sign_up,
 )
 from subscribers.errors import BadTokenError
-from subscribers.importer import email_hash, normalise_email
+from subscribers.importer import normalise_email
 
 FORM_LIMIT = 16_384
-MAX_TAGS = 50
+log = logging.getLogger("digest.web")
 ANSWER = (
     "If this address can be subscribed, a confirmation email is on its way. "
     "Open it and press the button to start receiving the digest."
@@ -63,9 +70,7 @@ def parse_sign_up(web: Web, fields: Fields) -> SignUp:
     if web.lists and not lists:
         raise BadRequest("choose at least one list")
     raw_tags = [t for v in fields.get("tags", []) for t in v.replace(";", ",").split(",")]
-    tags = web.normalise_tags(raw_tags)
-    if len(tags) > MAX_TAGS:
-        raise BadRequest(f"follow at most {MAX_TAGS} tags")
+    tags = web.chosen_tags(raw_tags)
     return SignUp(address, one_line(first(fields, "name"), 200), lists, tags)
 
 
@@ -74,8 +79,19 @@ def _record(web: Web, request: SignUp) -> Mail | None:
         result = sign_up(session, request, web.clock())
     if result.subscriber_id is None or not result.mail:
         return None
-    labels = tuple(web.lists.get(name, name) for name in request.lists)
-    return Mail(result.subscriber_id, request.email, request.name, labels)
+    labels = tuple(web.lists.get(name, name) for name in result.lists)
+    return Mail(result.subscriber_id, request.email, labels)
+
+
+def record_and_mail(web: Web, request: SignUp) -> None:
+    """The whole sign-up, after the answer: record it, then mail the confirmation if due."""
+    try:
+        mail = _record(web, request)
+    except (SQLAlchemyError, DigestError) as e:
+        log.error("sign-up not recorded: %s", str(e).splitlines()[0] if str(e) else e)
+        return
+    if mail is not None:
+        send_confirmation(web, mail)
 
 
 def _too_many(web: Web, wait: int, as_json: bool) -> Response:
@@ -96,7 +112,7 @@ def routes(web: Web) -> list[BaseRoute]:
 
     async def submit(request: Request) -> Response:
         as_json = is_json(request)
-        wait = web.by_ip.take(client_ip(request))
+        wait = web.by_ip.take(client_key(client_ip(request)))
         if wait:
             return _too_many(web, wait, as_json)
         fields: Fields = {}
@@ -115,11 +131,10 @@ def routes(web: Web) -> list[BaseRoute]:
                 "tags": first(fields, "tags"),
             }
             return form(values, str(e), 400)
-        wait = web.by_address.take(email_hash(wanted.email))
+        wait = web.by_address.take(mailbox_key(wanted.email))
         if wait:
             return _too_many(web, wait, as_json)
-        mail = await run_in_threadpool(_record, web, wanted)
-        task = BackgroundTask(send_confirmation, web, mail) if mail else None
+        task = BackgroundTask(record_and_mail, web, wanted)  # nothing stored is read before
         if as_json:
             return JSONResponse({"status": "accepted", "message": ANSWER}, 202, background=task)
         response = web.pages.render("subscribe_sent", {"text": ANSWER})

@@ -7,8 +7,11 @@ whose timestamp is outside the replay window gets 403. With no key, posts get 40
 too, unless ``[web] unsigned_webhooks`` allows them (for local testing): an open
 endpoint would let anyone suppress any address.
 
-A valid batch gets 200 with counts, even when some events are unknown or malformed;
-SendGrid retries any other answer for 24 hours, and duplicates are skipped.
+A valid batch gets 200 with counts, even when some events are unknown or malformed
+(each event is applied on its own; see :mod:`digest.web.events`); SendGrid retries any
+other answer for 24 hours, and duplicates are skipped. No input gets a 5xx: a body or
+header that cannot be read is a 400 or a 403; only a store that cannot be reached
+answers 503, so that SendGrid tries again later.
 """
 
 from __future__ import annotations
@@ -16,10 +19,11 @@ from __future__ import annotations
 import binascii
 import json
 import logging
+import re
 from typing import Any
 
 from sendgrid.helpers.eventwebhook import EventWebhook
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -34,6 +38,7 @@ SIGNATURE = "X-Twilio-Email-Event-Webhook-Signature"
 TIMESTAMP = "X-Twilio-Email-Event-Webhook-Timestamp"
 BODY_LIMIT = 20_000_000
 ATTEMPTS = 3
+SECONDS = re.compile(r"[0-9]{1,12}")  # ASCII digits only: "²".isdigit() is True
 log = logging.getLogger("digest.web")
 
 
@@ -58,7 +63,7 @@ def refusal(web: Web, request: Request, body: bytes) -> str:
     timestamp = request.headers.get(TIMESTAMP, "")
     if not signature or not timestamp:
         return f"unsigned post: {SIGNATURE} and {TIMESTAMP} are required"
-    if not timestamp.isdigit():
+    if not SECONDS.fullmatch(timestamp):
         return f"{TIMESTAMP} must be whole seconds since the epoch"
     age = web.clock().timestamp() - int(timestamp)
     if abs(age) > web.config.web.webhook_replay_window:
@@ -76,6 +81,8 @@ def parse(body: bytes) -> list[Any]:
         events = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as e:
         raise BadRequest(f"body is not JSON: {e}") from None
+    except RecursionError:
+        raise BadRequest("body is not JSON SendGrid sends: nested too deeply") from None
     if not isinstance(events, list):
         raise BadRequest("body must be a JSON array of events")
     return events
@@ -105,7 +112,13 @@ def routes(web: Web) -> list[BaseRoute]:
             events = parse(body)
         except BadRequest as e:
             return JSONResponse({"error": str(e)}, e.status)
-        tally = await run_in_threadpool(apply, events)
+        try:
+            tally = await run_in_threadpool(apply, events)
+        except SQLAlchemyError as e:
+            log.error(
+                "sendgrid webhook not applied, SendGrid will retry: %s", str(e).split("\n")[0]
+            )
+            return JSONResponse({"error": "the store is unavailable; retry later"}, 503)
         return JSONResponse(vars(tally), 200)
 
     return [Route("/webhooks/sendgrid", sendgrid, methods=["POST"])]

@@ -7,6 +7,7 @@ page is fetched and its extracted text replaces the teaser.
 from __future__ import annotations
 
 from digest.intake.feeds import FeedParseError, parse_feed
+from digest.intake.fetch import host_of
 from digest.intake.pages import fill_teasers
 from digest.intake.sources.base import (
     Harvest,
@@ -37,7 +38,8 @@ class FeedSource:
                 ) from e
             raise SourceProblem(str(e)) from e
         if settings.teaser:
+            own = host_of(settings.url) if settings.allow_private else ""
             harvest.entries, harvest.problems = fill_teasers(
-                harvest.entries, context.fetcher, allow_private=settings.allow_private
+                harvest.entries, context.fetcher, trusted_host=own
             )
         return harvest
