@@ -13,9 +13,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from digest.config import load_config
+from digest.config import Config, load_config
 from digest.errors import StoreError
 from digest.options import config_option
+from digest.pipeline import AudienceReport
 from digest.store.database import open_store
 from digest.store.models import Batch, Delivery, Edition
 from subscribers import exporter, privacy
@@ -48,6 +49,11 @@ def subscribers_group() -> None:
 )
 @click.option("--skip-invalid", is_flag=True, help="Import the good rows; reject the bad ones.")
 @click.option(
+    "--replace-lists",
+    is_flag=True,
+    help="Make each known reader's lists those of their row (default: add the row's lists).",
+)
+@click.option(
     "--rejects",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Reject file for --skip-invalid.  [default: <name>.rejects.csv beside FILE]",
@@ -65,13 +71,15 @@ def import_command(
     fmt: str | None,
     mappings: tuple[str, ...],
     skip_invalid: bool,
+    replace_lists: bool,
     rejects: Path | None,
     status: str,
 ) -> None:
     """Import subscribers from CSV or JSON Lines.
 
     Rows are merged by address. All rows or none, unless --skip-invalid; an import never
-    re-activates an unsubscribed, bounced, complained or erased address.
+    re-activates an unsubscribed, bounced, complained or erased address. A row's lists are
+    added to the reader's; --replace-lists removes the others, and says how many.
     """
     try:
         mapping = parse_mapping(mappings)
@@ -79,7 +87,16 @@ def import_command(
         raise click.BadParameter(str(e), param_hint="--map") from None
     config = load_config(config_path)
     frequencies = tuple(config.web.frequencies)
-    options = ImportOptions(fmt, mapping, Status(status), skip_invalid, rejects, frequencies)
+    options = ImportOptions(
+        fmt,
+        mapping,
+        Status(status),
+        skip_invalid,
+        rejects,
+        frequencies,
+        replace_lists=replace_lists,
+        known_lists=config.segment_lists,
+    )
     with open_store(config.database_url) as store:
         try:
             with store.engine.begin() as connection:
@@ -93,9 +110,26 @@ def import_command(
                 f"{file}: the database refused the import ({reason}); nothing was imported"
             ) from e
     _print_findings(report)
+    _print_unknown_lists(report, config)
     click.echo(report.summary())
     if report.problems:
         sys.exit(1)
+
+
+def print_merge(audience: AudienceReport, config: Config) -> bool:
+    """Print what a run's merge of the subscribers file did; True when it could not."""
+    if audience.error:
+        click.echo(f"error: {audience.error}", err=True)
+        return True
+    merged = audience.merged
+    for note in merged.notes:
+        click.echo(f"note: {note}", err=True)
+    for problem in merged.problems:
+        click.echo(f"skipped {problem}", err=True)
+    _print_unknown_lists(merged, config)
+    skipped = f"{len(merged.problems)} skipped"
+    click.echo(f"subscribers: {merged.counts()}, {skipped}{merged.removals()}")
+    return False
 
 
 @subscribers_group.command("export")
@@ -166,6 +200,16 @@ def _print_findings(report: ImportReport) -> None:
         click.echo(f"note: {note}", err=True)
     for problem in report.problems:
         click.echo(str(problem), err=True)
+
+
+def _print_unknown_lists(report: ImportReport, config: Config) -> None:
+    for unknown in report.unknown_lists:
+        rows = f"{unknown.rows} row{'s' * (unknown.rows != 1)}"
+        click.echo(
+            f"warning: {report.source}:{unknown.line}: list {unknown.name!r} ({rows}) is in no "
+            f"segment's lists in {config.path}; add it to a segment's lists, or fix the spelling",
+            err=True,
+        )
 
 
 def _deliveries(session: Session, subscriber_id: int) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from digest import __version__
-from digest.audience_commands import subscribers_group
+from digest.audience_commands import print_merge, subscribers_group
 from digest.compose import preview
 from digest.compose.commands import summarise
 from digest.config import Config, load_config
@@ -145,16 +145,12 @@ def _main_job(
     exit_on_failure: bool = True,
 ) -> None:
     now = datetime.now(UTC)
-    problems = False
     audience = sync_subscribers(store, config, now)
-    if audience is not None:
-        for line in audience.problems:
-            click.echo(f"skipped {line}", err=True)
-        click.echo(f"subscribers: {audience.added} added, {audience.updated} updated")
+    problems = audience is not None and print_merge(audience, config)  # the rest goes on
     if ingest:
         reports = ingest_all(store, config, now)
         intake_commands.print_reports(reports)
-        problems = any(r.error for r in reports)
+        problems = any(r.error for r in reports) or problems
     results = run_segments(store, config, backend_name or "", segments, now=now, slot=slot)
     _print_table(results, backend_name or config.general.backend)
     if exit_on_failure and any(r.failed for r in results):

@@ -68,6 +68,11 @@ class Config:
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.general.timezone)
 
+    @property
+    def segment_lists(self) -> frozenset[str]:
+        """The lists that some segment sends to."""
+        return frozenset(name for segment in self.segments.values() for name in segment.lists)
+
     def resolve(self, relative: str) -> Path:
         return (self.base_dir / relative).resolve()
 

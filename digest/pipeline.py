@@ -38,8 +38,8 @@ from digest.settings import SegmentSettings
 from digest.store.database import Store
 from digest.store.models import Edition, EditionItem, EditionStatus, SegmentLock
 from subscribers.audience import conditions
-from subscribers.errors import AudienceError, ImportRowError
-from subscribers.importer import SubscriberRow, merge, read_csv
+from subscribers.errors import ImportFileError
+from subscribers.importer import ImportOptions, ImportReport, import_file
 
 
 @dataclass(frozen=True)
@@ -406,25 +406,28 @@ def write_preview(config: Config, edition_id: int, segment: str, rendered: Rende
 
 @dataclass(frozen=True)
 class AudienceReport:
-    added: int
-    updated: int
-    problems: tuple[str, ...]
+    merged: ImportReport  # rows skipped are its problems
+    error: str = ""  # the file could not be used at all: nothing was merged
 
 
 def sync_subscribers(store: Store, config: Config, now: datetime) -> AudienceReport | None:
-    """Merge the configured subscribers CSV; bad rows are reported and skipped, good ones kept."""
-    if not config.audience.subscribers_file:
+    """Merge ``[audience] subscribers_file`` as ``subscribers import --skip-invalid`` does,
+    with no reject file; a file that cannot be used at all merges nothing and sets ``error``."""
+    setting = config.audience.subscribers_file
+    if not setting:
         return None
-    rows: list[SubscriberRow] = []
-    problems: list[str] = []
+    path = config.resolve(setting)
+    options = ImportOptions(
+        "csv",
+        skip_invalid=True,
+        frequencies=tuple(config.web.frequencies),
+        replace_lists=config.audience.replace_lists,
+        known_lists=config.segment_lists,
+        write_rejects=False,
+    )
     try:
-        for row in read_csv(config.resolve(config.audience.subscribers_file)):
-            if isinstance(row, ImportRowError):
-                problems.append(str(row))
-            else:
-                rows.append(row)
-    except AudienceError as e:
-        return AudienceReport(0, 0, (str(e),))
-    with store.session() as session:
-        result = merge(session, rows, now)
-    return AudienceReport(result.added, result.updated, tuple(problems))
+        with store.session() as session:
+            return AudienceReport(import_file(session.connection(), path, options, now))
+    except ImportFileError as e:
+        why = f"{config.path}: [audience] subscribers_file {setting!r} is unusable: {e.plain}"
+        return AudienceReport(ImportReport(source=str(path)), why + "; nothing was merged")

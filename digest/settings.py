@@ -131,7 +131,19 @@ class AudienceSettings:
     """Table ``[audience]``: where subscribers come from."""
 
     subscribers_file: str = setting(
-        "", "CSV of subscribers merged into the store at each run, relative to config; optional."
+        "",
+        "CSV of subscribers merged into the store at each run, send and scheduled job, relative "
+        "to config; optional. New addresses are added; known ones get the columns the file has; "
+        "a reader's lists gain the file's lists and lose none (see replace_lists). Never "
+        "re-activates an unsubscribed, bounced, complained or erased address, and leaves the "
+        "lists, tags and frequency of a reader who saved the preferences page. A bad row is "
+        "skipped with a line; a file that cannot be used at all is one error line, merges "
+        "nothing, and the run does the rest and exits 1.",
+    )
+    replace_lists: bool = setting(
+        False,
+        "Make each reader's lists exactly those of their row in subscribers_file, removing "
+        "them from the lists it does not name; the run says how many memberships it removed.",
     )
 
 

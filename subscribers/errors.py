@@ -18,7 +18,16 @@ class ImportRowError(AudienceError):
 
 
 class ImportFileError(AudienceError):
-    """The import file as a whole cannot be read."""
+    """The import file as a whole cannot be read.
+
+    ``str()`` is the line for ``digest subscribers import``, whose remedies may name its
+    options (``--map``, ``--format``); ``plain`` says the same without them, for a file
+    that a setting names.
+    """
+
+    def __init__(self, plain: str, with_options: str = "") -> None:
+        super().__init__(with_options or plain)
+        self.plain = plain
 
 
 class BadTokenError(AudienceError):

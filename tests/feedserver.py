@@ -23,6 +23,7 @@ class FeedServer:
     routes: dict[str, Route] = field(default_factory=dict)
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     url: str = ""
+    gate: threading.Barrier | None = None  # each request waits here before its answer
 
 
 @contextmanager
@@ -32,6 +33,8 @@ def serve() -> Iterator[FeedServer]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             state.requests.append((self.path, dict(self.headers.items())))
+            if state.gate is not None:
+                state.gate.wait(timeout=30)
             route = state.routes.get(self.path)
             if route is None:
                 self.send_error(404)

@@ -10,12 +10,13 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from digest.cli import main
 from digest.config import load_config
 from digest.store.database import open_store
 from digest.store.models import Delivery, DeliveryStatus, Edition, EditionStatus
+from subscribers.models import Status, Subscriber
 
 SEED_URL_PART = "putin-russian-interference"
 
@@ -167,3 +168,100 @@ def test_errors_are_one_line_without_traceback(
     assert (
         len([line for line in err.splitlines() if line.startswith("error") or "Error" in line]) == 1
     )
+
+
+def list_names(config_path: Path, email: str) -> set[str]:
+    with open_store(load_config(config_path).database_url) as store, store.session() as session:
+        return session.scalars(select(Subscriber).where(Subscriber.email == email)).one().list_names
+
+
+def test_the_run_adds_the_files_lists_and_counts_what_it_kept(
+    newsroom: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    people = newsroom.parent / "subscribers.csv"
+    send = ("send", "--segment", "tech-weekly", "--no-ingest", "--config", str(newsroom))
+    code, out, err = digest(capsys, *send)
+    assert (code, err) == (0, "")
+    assert "subscribers: 60 added, 0 updated, 0 unchanged, 0 kept suppressed, 0 skipped\n" in out
+    with open_store(load_config(newsroom).database_url) as store, store.session() as session:
+        session.execute(
+            update(Subscriber)
+            .where(Subscriber.email == "bjorn.lindgren@example.net")
+            .values(status=Status.unsubscribed)
+        )
+    text = people.read_text(encoding="utf-8")
+    moved = text.replace("Priya Nair,tech-weekly,", "Priya Nair,politics-daily,")
+    people.write_text(moved + "new.reader@example.org,New Reader,tech-weekley,UTC,,\n")
+
+    code, out, err = digest(capsys, *send)
+    assert code == 0
+    config = load_config(newsroom).path
+    assert err == (
+        f"warning: {people}:62: list 'tech-weekley' (1 row) is in no segment's lists in {config}; "
+        "add it to a segment's lists, or fix the spelling\n"
+    )
+    assert "subscribers: 1 added, 1 updated, 58 unchanged, 1 kept suppressed, 0 skipped\n" in out
+    assert list_names(newsroom, "priya.nair@example.com") == {"tech-weekly", "politics-daily"}
+
+    body = newsroom.read_text(encoding="utf-8")
+    newsroom.write_text(body.replace("[audience]\n", "[audience]\nreplace_lists = true\n"))
+    code, out, _ = digest(capsys, *send)
+    assert code == 0
+    assert (
+        "subscribers: 0 added, 1 updated, 59 unchanged, 1 kept suppressed, 0 skipped, "
+        "1 list membership removed\n"
+    ) in out
+    assert list_names(newsroom, "priya.nair@example.com") == {"politics-daily"}
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "problem"),
+    [
+        ("missing.csv", None, ": cannot open the file (No such file or directory); check the path"),
+        (
+            "latin.csv",
+            "email,name\nzoe@example.com,Zoë\n".encode("latin-1"),
+            ":2: not UTF-8 text; save the file as UTF-8 (in Excel: CSV UTF-8)",
+        ),
+        (
+            "people.csv",
+            b"address,name\nzoe@example.com,Zoe\n",
+            ":1: no 'email' column in the header row; name one column email",
+        ),
+    ],
+    ids=["missing", "latin-1", "no-email-column"],
+)
+def test_an_unusable_subscribers_file_is_one_line_and_the_rest_of_the_run_goes_on(
+    newsroom: Path,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    content: bytes | None,
+    problem: str,
+) -> None:
+    folder = newsroom.parent
+    stored = digest(
+        capsys, "subscribers", "import", str(folder / "subscribers.csv"), "--config", str(newsroom)
+    )
+    assert stored[0] == 0, stored
+    if content is not None:
+        (folder / name).write_bytes(content)
+    body = newsroom.read_text(encoding="utf-8")
+    newsroom.write_text(
+        body.replace('subscribers_file = "subscribers.csv"', f'subscribers_file = "{name}"')
+    )
+
+    code, out, err = digest(capsys, "run", "--config", str(newsroom))
+    assert code == 1
+    config = load_config(newsroom).path
+    assert err.splitlines() == [
+        f"error: {config}: [audience] subscribers_file '{name}' is unusable: "
+        f"{folder / name}{problem}; nothing was merged"
+    ]
+    assert "--map" not in out
+    assert "ok talking-democrat 13 new" in out  # ingested all the same
+    outbox = folder / "outbox"
+    sent = {
+        segment: len(list((outbox / segment).rglob("*.eml")))
+        for segment in audience_sizes(newsroom)
+    }
+    assert sent == audience_sizes(newsroom)  # and sent to the subscribers stored before

@@ -26,6 +26,9 @@ base_url = "https://desk.example/digest"
 
 [segments.everyone]
 subject = "The week"
+
+[segments.listed]
+lists = ["a", "b", "daily", "weekly"]
 """
 
 
@@ -375,7 +378,7 @@ def test_unreadable_files_are_one_line(desk: Desk) -> None:
     latin = desk.file("latin.csv", "email,name\nzoe@example.com,Zoë\n", encoding="latin-1")
     ran = desk.run("import", str(latin))
     assert ran.code == 1
-    assert ran.err.startswith(f"error: {latin}:") and "not UTF-8 text" in ran.err
+    assert ran.err.startswith(f"error: {latin}:2: not UTF-8 text")  # the line of the bad byte
     assert len(ran.err.splitlines()) == 1
     empty = desk.file("empty.csv", "")
     assert desk.run("import", str(empty)).err == (
@@ -487,3 +490,97 @@ def test_export_to_stdout_filters_by_status(desk: Desk) -> None:
 def test_the_command_help(desk: Desk) -> None:
     ran = desk.run("import", "--help")
     assert "--skip-invalid" in ran.out and "COLUMN=FIELD" in ran.out
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+@pytest.mark.parametrize("bad_line", [2, 5000])
+def test_a_byte_that_is_not_utf8_is_reported_on_its_own_line(
+    desk: Desk, fmt: str, bad_line: int
+) -> None:
+    """The reader decodes ahead of the rows it has read; the line named is the byte's."""
+
+    def row(n: int) -> str:
+        name = "Zoë" if n == bad_line else f"Reader {n}"
+        if fmt == "jsonl":
+            return json.dumps({"email": f"r{n}@example.com", "name": name}, ensure_ascii=False)
+        return f"r{n}@example.com,{name}"
+
+    header = [] if fmt == "jsonl" else ["email,name"]
+    first = 1 if fmt == "jsonl" else 2
+    lines = header + [row(n) for n in range(first, 5001)]
+    path = desk.file(f"people.{fmt}", "\n".join(lines) + "\n", encoding="latin-1")
+    ran = desk.run("import", str(path))
+    assert (ran.code, ran.out) == (1, "")
+    assert ran.err == (
+        f"error: {path}:{bad_line}: not UTF-8 text; save the file as UTF-8 (in Excel: CSV UTF-8)\n"
+    )
+    assert desk.people() == {}
+
+
+def test_an_import_adds_lists_and_only_replace_lists_removes_them(desk: Desk) -> None:
+    first = desk.file(
+        "first.csv",
+        "email,lists\ncat@example.com,weekly\ndan@example.com,weekly;b\neve@example.com,a\n",
+    )
+    assert desk.run("import", str(first)).code == 0
+    again = desk.file("again.csv", "email,lists\ncat@example.com,daily\ndan@example.com,daily\n")
+    ran = desk.run("import", str(again))
+    assert (ran.code, ran.err) == (0, "")
+    assert ran.out == f"{again}: 0 added, 2 updated, 0 unchanged, 0 kept suppressed, 0 rejected\n"
+    lists = {email: s.list_names for email, s in desk.people().items()}
+    assert lists == {
+        "cat@example.com": {"weekly", "daily"},  # added to, never silently removed from
+        "dan@example.com": {"weekly", "b", "daily"},
+        "eve@example.com": {"a"},
+    }
+
+    with open_store(desk.url) as store, store.session() as session:  # eve saved her page
+        session.execute(
+            update(Subscriber)
+            .where(Subscriber.email == "eve@example.com")
+            .values(preferences_saved_at=Subscriber.signed_up_at)
+        )
+    chosen = desk.file(
+        "chosen.csv",
+        "email,lists\ncat@example.com,daily\ndan@example.com,daily\neve@example.com,b\n",
+    )
+    ran = desk.run("import", str(chosen), "--replace-lists")
+    assert (ran.code, ran.err) == (0, "")
+    assert ran.out == (
+        f"{chosen}: 0 added, 2 updated, 1 unchanged, 0 kept suppressed, 0 rejected, "
+        "3 list memberships removed\n"
+    )
+    lists = {email: s.list_names for email, s in desk.people().items()}
+    assert lists == {
+        "cat@example.com": {"daily"},
+        "dan@example.com": {"daily"},
+        "eve@example.com": {"a"},  # what a reader chose on the preferences page stays
+    }
+    ran = desk.run("import", str(chosen), "--replace-lists")
+    assert ran.out.endswith(
+        "0 added, 0 updated, 3 unchanged, 0 kept suppressed, 0 rejected, "
+        "0 list memberships removed\n"
+    )
+
+
+def test_a_list_that_no_segment_uses_is_warned_about(desk: Desk) -> None:
+    path = desk.file(
+        "people.csv",
+        "email,lists\n"
+        "ann@example.com,daily\n"
+        "bob@example.org,dialy;weekly\n"
+        "cy@example.org,dialy\n"
+        "di@example.org,Weekly\n",
+    )
+    ran = desk.run("import", str(path))
+    assert ran.code == 0
+    assert ran.err == (
+        f"warning: {path}:3: list 'dialy' (2 rows) is in no segment's lists in {desk.config}; "
+        "add it to a segment's lists, or fix the spelling\n"
+        f"warning: {path}:5: list 'Weekly' (1 row) is in no segment's lists in {desk.config}; "
+        "add it to a segment's lists, or fix the spelling\n"
+    )
+    assert ran.out.strip().endswith(
+        "4 added, 0 updated, 0 unchanged, 0 kept suppressed, 0 rejected"
+    )
+    assert desk.people()["bob@example.org"].list_names == {"dialy", "weekly"}  # still imported

@@ -97,6 +97,11 @@ def test_the_same_address_in_another_case_is_one_subscriber(store: Store, tmp_pa
         merge(session, rows, NOW)
     with store.session() as session:
         people = list(session.scalars(select(Subscriber)))
+        assert [(p.email, p.list_names) for p in people] == [("ada@readers.example", {"a", "b"})]
+    with store.session() as session:
+        merge(session, rows, NOW, replace_lists=True)
+    with store.session() as session:
+        people = list(session.scalars(select(Subscriber)))
         assert [(p.email, p.list_names) for p in people] == [("ada@readers.example", {"b"})]
 
 

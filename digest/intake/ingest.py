@@ -4,6 +4,11 @@ For each source: harvest it through its kind, give each entry its canonical URL 
 tags, strip the lines that recur across the source, store each article once (by
 canonical URL, or by identical text), group new articles into stories, and record the
 source's health.
+
+Two runs may ingest at once (overlapping cron jobs, several hosts on one PostgreSQL
+store). Each fetches on its own, but they store their harvests one at a time, under a lock,
+reading what is stored only once they hold it: the second finds the first's articles and
+stores only what is new to it.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import false, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from digest.config import Config
@@ -28,8 +33,10 @@ from digest.intake.sources.base import Harvest, HarvestContext, SourceProblem, S
 from digest.intake.tags import normalise_tags
 from digest.intake.urls import canonical_url
 from digest.settings import SourceSettings
-from digest.store.database import Store
+from digest.store.database import Store, insert_missing
 from digest.store.models import Article, ArticleTag, Source, SourceStatus
+
+INTAKE_LOCK = 0x6469676573740002  # PostgreSQL advisory lock key of storing a harvest
 
 
 @dataclass(frozen=True)
@@ -143,6 +150,7 @@ def _store_harvest(
     run: RunIndex | None = None,
 ) -> SourceReport:
     with store.session() as session:
+        _hold_intake_lock(session)
         source = _source_row(session, settings, _configured(config, settings))
         entries = strip_recurring(session, source.id, harvest.entries)
         new, updated = store_entries(session, source, entries, now)
@@ -220,21 +228,29 @@ def _inactive(source: Source) -> str:
     )
 
 
+def _hold_intake_lock(session: Session) -> None:
+    """Wait until no other run is storing a harvest, and keep the others waiting until this
+    transaction ends. PostgreSQL: an advisory lock; SQLite: the write lock, which a write
+    statement takes even when it changes no row. Only the storing waits, never a fetch."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(INTAKE_LOCK)))
+    else:
+        nothing = update(Source).where(false()).values(name=Source.name)
+        session.execute(nothing.execution_options(synchronize_session=False))
+
+
 def _source_row(session: Session, settings: SourceSettings, configured: str) -> Source:
-    """The source's row, made on its first visit. When its kind, URL or path in the config
-    has changed, it starts afresh there: no validators or cursor of the old place, and
-    active again, since a new place is the fix a paused or retired source was waiting for."""
-    source = session.scalar(select(Source).where(Source.name == settings.name))
+    """The source's row, made on its first visit (by this run or one beside it). When its
+    kind, URL or path in the config has changed, it starts afresh there: no validators or
+    cursor of the old place, and active again, since a new place is the fix a paused or
+    retired source was waiting for."""
+    find = select(Source).where(Source.name == settings.name)
+    source = session.scalar(find)
     if source is None:
-        source = Source(
-            name=settings.name,
-            kind=settings.kind,
-            location=configured,
-            configured=configured,
-            title="",
-        )
-        session.add(source)
-        session.flush()
+        row = {"name": settings.name, "kind": settings.kind, "title": ""}
+        row.update(location=configured, configured=configured)
+        insert_missing(session, Source.__table__, row)
+        source = session.scalars(find).one()
     if source.kind != settings.kind or source.configured != configured:
         source.kind, source.location, source.configured = settings.kind, configured, configured
         source.etag = source.last_modified = source.cursor = ""

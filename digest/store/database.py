@@ -1,4 +1,9 @@
-"""Open the store, bring its schema to the latest migration, and hand out sessions."""
+"""Open the store, bring its schema to the latest migration, and hand out sessions.
+
+Several processes may open one store at once (two cron jobs, a run beside ``digest
+serve``): migrations take a lock and wait for each other, and what a process creates on
+first use (a secret, a source's row) is inserted unless another process inserted it first.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,10 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event, make_url
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, func, insert, make_url, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,6 +26,7 @@ from digest.errors import StoreError
 from digest.store.models import AppSecret
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = 0x6469676573740000  # PostgreSQL advisory lock key of migrations
 
 
 class Store:
@@ -38,8 +47,9 @@ class Store:
         with self.session() as session:
             row = session.get(AppSecret, name)
             if row is None:
-                row = AppSecret(name=name, value=secrets.token_urlsafe(32))
-                session.add(row)
+                value = secrets.token_urlsafe(32)
+                insert_missing(session, AppSecret.__table__, {"name": name, "value": value})
+                row = session.get_one(AppSecret, name)  # ours, or another process's first
             return row.value
 
     def close(self) -> None:
@@ -107,16 +117,45 @@ def _hide_password(url: str) -> str:
         return url
 
 
+def insert_missing(session: Session, table: Any, values: dict[str, Any]) -> None:
+    """INSERT a row unless one with the same unique key is there, or is being inserted by
+    another transaction (then wait for it to end: the row is there after this)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(postgresql.insert(table).values(values).on_conflict_do_nothing())
+    elif dialect == "sqlite":
+        session.execute(sqlite.insert(table).values(values).on_conflict_do_nothing())
+    else:
+        session.execute(insert(table).values(values))
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Apply Alembic migrations up to ``revision``."""
+    """Apply Alembic migrations up to ``revision``, one process at a time."""
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     try:
+        if revision == "head" and _at_head(engine, config):
+            return  # the usual case: nothing to do, and no lock taken
         with engine.begin() as connection:
+            _hold_migration_lock(connection)
             config.attributes["connection"] = connection
-            command.upgrade(config, revision)
+            command.upgrade(config, revision)  # reads the version again, under the lock
     except OperationalError as e:
         raise StoreError(f"cannot open or migrate the database: {e.orig}") from e
+
+
+def _at_head(engine: Engine, config: AlembicConfig) -> bool:
+    with engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    return current == set(ScriptDirectory.from_config(config).get_heads())
+
+
+def _hold_migration_lock(connection: Connection) -> None:
+    """Make a second process that migrates at the same time wait, then find it done."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK)))
+    elif connection.dialect.name == "sqlite":  # the write lock now, and DDL in the transaction
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def open_store(url: str) -> Store:

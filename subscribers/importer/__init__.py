@@ -4,7 +4,9 @@ Every row is untrusted: a bad row yields one :class:`ImportRowError` naming the 
 line. By default an import is all or nothing (one transaction, rolled back when any row is
 bad); with ``skip_invalid`` the good rows go in and the bad ones go to a reject file. The
 same address twice in a file: the later row wins, and the report says so. A merge never
-re-activates an address that unsubscribed, bounced, complained or was erased.
+re-activates an address that unsubscribed, bounced, complained or was erased. A row's lists
+are added to the reader's (``replace_lists`` makes them the reader's only lists, and the
+report counts the memberships that removed). Merges wait for each other (one at a time).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from subscribers.importer.addresses import email_hash, normalise_email
 from subscribers.importer.readers import Parsed, Rejected, RowReader, file_format
 from subscribers.importer.rejects import RejectFile
 from subscribers.importer.rows import FREQUENCIES, SubscriberRow, parse_mapping
-from subscribers.importer.upsert import Outcome, merge_chunk
+from subscribers.importer.upsert import Outcome, hold_merge_lock, merge_chunk
 from subscribers.models import Status
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "ImportReport",
     "MergeResult",
     "SubscriberRow",
+    "UnknownList",
     "email_hash",
     "import_file",
     "merge",
@@ -49,10 +52,26 @@ class MergeResult:
     updated: int = 0
     unchanged: int = 0
     kept_suppressed: int = 0
+    lists_removed: int = 0  # memberships dropped by replace_lists
+    replaced_lists: bool = False
 
     def count(self, outcome: Outcome, by: int = 1) -> None:
         name = outcome.name
         setattr(self, name, getattr(self, name) + by)
+
+    def counts(self) -> str:
+        """``1 added, 2 updated, 3 unchanged, 0 kept suppressed``"""
+        return (
+            f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{self.kept_suppressed} kept suppressed"
+        )
+
+    def removals(self) -> str:
+        """``, 12 list memberships removed`` when lists were replaced; else nothing."""
+        if not self.replaced_lists:
+            return ""
+        count = self.lists_removed
+        return f", {count} list membership{'s' * (count != 1)} removed"
 
 
 @dataclass(frozen=True)
@@ -63,6 +82,18 @@ class ImportOptions:
     skip_invalid: bool = False
     rejects: Path | None = None  # default: <name>.rejects.csv next to the input
     frequencies: tuple[str, ...] = FREQUENCIES  # the frequencies a subscriber may have
+    replace_lists: bool = False  # a row's lists replace the reader's instead of adding
+    known_lists: frozenset[str] | None = None  # lists in use; others are reported
+    write_rejects: bool = True  # with skip_invalid: keep the bad rows in a reject file
+
+
+@dataclass(frozen=True)
+class UnknownList:
+    """A list that the file names and ``known_lists`` does not have."""
+
+    name: str
+    line: int  # the first row naming it
+    rows: int
 
 
 @dataclass
@@ -71,14 +102,13 @@ class ImportReport(MergeResult):
     problems: list[ImportRowError] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     rejects: Path | None = None
+    unknown_lists: list[UnknownList] = field(default_factory=list)
 
     def summary(self) -> str:
-        line = (
-            f"{self.source}: {self.added} added, {self.updated} updated, "
-            f"{self.unchanged} unchanged, {self.kept_suppressed} kept suppressed, "
-            f"{len(self.problems)} rejected"
+        line = f"{self.source}: {self.counts()}, {len(self.problems)} rejected" + (
+            f" (written to {self.rejects})" if self.rejects else ""
         )
-        return line + (f" (written to {self.rejects})" if self.rejects else "")
+        return line + self.removals()
 
 
 class ImportRejectedError(AudienceError):
@@ -100,7 +130,11 @@ def read_csv(path: Path) -> Iterator[SubscriberRow | ImportRowError]:
 
 
 def merge(
-    session: Session, rows: Iterable[SubscriberRow], now: datetime, status: Status = Status.active
+    session: Session,
+    rows: Iterable[SubscriberRow],
+    now: datetime,
+    status: Status = Status.active,
+    replace_lists: bool = False,
 ) -> MergeResult:
     """Insert new subscribers and update known ones; suppressed ones stay suppressed."""
     session.flush()
@@ -109,11 +143,14 @@ def merge(
         email = row.email.strip().lower()
         latest[email] = row if email == row.email else replace(row, email=email)
     batch = list(latest.values())
-    result = MergeResult()
+    result = MergeResult(replaced_lists=replace_lists)
+    connection = session.connection()
+    hold_merge_lock(connection)
     for start in range(0, len(batch), CHUNK):
-        outcomes = merge_chunk(session.connection(), batch[start : start + CHUNK], now, status)
-        for outcome in outcomes.values():
+        merged = merge_chunk(connection, batch[start : start + CHUNK], now, status, replace_lists)
+        for outcome in merged.outcomes.values():
             result.count(outcome)
+        result.lists_removed += merged.lists_removed
     session.expire_all()
     return result
 
@@ -128,14 +165,14 @@ def import_file(
     """
     fmt = file_format(path, options.format)
     reader = RowReader(path, fmt, options.mapping, options.frequencies)
-    report = ImportReport(source=str(path))
-    tally = _Tally(report)
+    report = ImportReport(source=str(path), replaced_lists=options.replace_lists)
+    tally = _Tally(report, options)
     rejects: RejectFile | None = None
     try:
         for item in reader:
             if isinstance(item, Rejected):
                 report.problems.append(item.error)
-                if options.skip_invalid:
+                if options.skip_invalid and options.write_rejects:
                     if rejects is None:
                         target = options.rejects or path.with_name(f"{path.stem}.rejects.csv")
                         rejects = RejectFile(target, reader.header)
@@ -145,10 +182,11 @@ def import_file(
             if report.problems and not options.skip_invalid:
                 tally.pending.clear()  # nothing will be written: keep validating, hold nothing
             elif len(tally.pending) >= CHUNK:
-                tally.flush(connection, now, options.status)
+                tally.flush(connection, now)
         if report.problems and not options.skip_invalid:
             raise ImportRejectedError(report)
-        tally.flush(connection, now, options.status)
+        tally.flush(connection, now)
+        report.unknown_lists = tally.unknown_lists()
         if rejects is not None:
             report.rejects = rejects.commit()
     finally:
@@ -160,12 +198,20 @@ def import_file(
 class _Tally:
     """Pending rows of the current chunk, and every address seen: last line and outcome."""
 
-    def __init__(self, report: ImportReport) -> None:
+    def __init__(self, report: ImportReport, options: ImportOptions) -> None:
         self.report = report
+        self.options = options
         self.pending: dict[str, SubscriberRow] = {}
         self.seen: dict[str, int] = {}  # address -> line << 3 | outcome
+        self.unknown: dict[str, list[int]] = {}  # list name -> [first line, rows]
+        self.locked = False
 
     def add(self, item: Parsed) -> None:
+        known = self.options.known_lists
+        if known is not None and item.row.lists:
+            for name in item.row.lists:
+                if name not in known:
+                    self.unknown.setdefault(name, [item.line, 0])[1] += 1
         email = item.row.email
         earlier = self.seen.get(email)
         if earlier is None:
@@ -179,13 +225,22 @@ class _Tally:
         self.pending.pop(email, None)
         self.pending[email] = item.row
 
-    def flush(self, connection: Connection, now: datetime, status: Status) -> None:
+    def unknown_lists(self) -> list[UnknownList]:
+        return [UnknownList(name, line, rows) for name, (line, rows) in self.unknown.items()]
+
+    def flush(self, connection: Connection, now: datetime) -> None:
         if not self.pending:
             return
-        outcomes = merge_chunk(connection, list(self.pending.values()), now, status)
+        if not self.locked:  # taken once per transaction, before the first read
+            hold_merge_lock(connection)
+            self.locked = True
+        options = self.options
+        rows = list(self.pending.values())
+        merged = merge_chunk(connection, rows, now, options.status, options.replace_lists)
         self.pending.clear()
         report = self.report
-        for email, outcome in outcomes.items():
+        report.lists_removed += merged.lists_removed
+        for email, outcome in merged.outcomes.items():
             packed = self.seen[email]
             before = packed & 7
             if before == _UNWRITTEN:

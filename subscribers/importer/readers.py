@@ -8,6 +8,7 @@ physical line it starts on. Each rejected row keeps its original cells for the r
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -18,6 +19,7 @@ from subscribers.errors import ImportFileError, ImportRowError
 from subscribers.importer.rows import (
     FREQUENCIES,
     IGNORE,
+    ColumnClashError,
     SubscriberRow,
     build,
     presence,
@@ -56,8 +58,9 @@ def file_format(path: Path, explicit: str | None) -> str:
         return explicit
     found = _EXTENSIONS.get(path.suffix.lower())
     if found is None:
+        problem = f"{path}: cannot tell the format from the extension"
         raise ImportFileError(
-            f"{path}: cannot tell the format from the extension; pass --format csv or jsonl"
+            f"{problem}; name it .csv or .jsonl", f"{problem}; pass --format csv or jsonl"
         )
     return found
 
@@ -87,7 +90,8 @@ class RowReader:
         try:
             return self.path.open(encoding="utf-8-sig", newline="")
         except OSError as e:
-            raise ImportFileError(f"{self.source}: cannot open the file ({e.strerror})") from e
+            problem = f"{self.source}: cannot open the file ({e.strerror})"
+            raise ImportFileError(f"{problem}; check the path", problem) from e
 
     def _csv(self, handle: TextIO) -> Iterator[Parsed | Rejected]:
         first = self._decode(handle.readline, 1)
@@ -102,8 +106,9 @@ class RowReader:
         self.header = tuple(header)
         try:
             chosen = targets(header, self.mapping)
-        except ValueError as e:
-            raise ImportFileError(f"{self.source}:{1 + skip}: {e}") from None
+        except ColumnClashError as e:
+            where = f"{self.source}:{1 + skip}"
+            raise ImportFileError(f"{where}: {e.plain}", f"{where}: {e}") from None
         self._check_header(header, chosen, 1 + skip)
         layout = _Layout(
             tuple((i, t) for i, t in enumerate(chosen) if t and not t.startswith("@")),
@@ -129,9 +134,10 @@ class RowReader:
                     f"does not have (it has {', '.join(repr(h) for h in header)})"
                 )
         if "email" not in chosen:
+            problem = f"{self.source}:{line}: no 'email' column in the header row"
             raise ImportFileError(
-                f"{self.source}:{line}: no 'email' column in the header row; "
-                "name one email, or pass --map COLUMN=email"
+                f"{problem}; name one column email",
+                f"{problem}; name one email, or pass --map COLUMN=email",
             )
 
     def _csv_row(self, line: int, cells: list[str], layout: _Layout) -> Parsed | Rejected:
@@ -206,14 +212,34 @@ class RowReader:
             raise self._unreadable(e, line) from None
 
     def _unreadable(self, error: Exception, line: int) -> ImportFileError:
-        if isinstance(error, UnicodeDecodeError):
+        if isinstance(error, UnicodeDecodeError):  # the text reader decodes lines ahead
             return ImportFileError(
-                f"{self.source}:{line}: not UTF-8 text; save the file as UTF-8 "
-                "(in Excel: CSV UTF-8)"
+                f"{self.source}:{_first_bad_line(self.path, line)}: not UTF-8 text; "
+                "save the file as UTF-8 (in Excel: CSV UTF-8)"
             )
         return ImportFileError(
             f"{self.source}:{line}: unreadable CSV ({error}); check the quotes from this line on"
         )
+
+
+def _first_bad_line(path: Path, otherwise: int) -> int:
+    """The physical line, from 1, that holds the file's first byte that is not UTF-8."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line = 1
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as e:  # e.object: bytes held back, then chunk
+                    return line + e.object.count(b"\n", 0, e.start)
+                line += chunk.count(b"\n")
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return line  # a sequence cut short by the end of the file
+    except OSError:
+        pass
+    return otherwise
 
 
 def _delimiter(line: str) -> str:

@@ -58,6 +58,14 @@ _STATUSES = {s.value: s for s in Status}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
+class ColumnClashError(ValueError):
+    """Two columns set one field; ``plain`` says so without the ``--map`` remedy."""
+
+    def __init__(self, plain: str, option: str) -> None:
+        super().__init__(f"{plain}, or {option}")
+        self.plain = plain
+
+
 @dataclass(slots=True)
 class SubscriberRow:
     email: str
@@ -111,9 +119,9 @@ def targets(columns: Sequence[str], mapping: Mapping[str, str]) -> list[str]:
             target = ALIASES.get(header_key(name), "@" + name.lower() if name else IGNORE)
         if target and target in where:
             meaning = target[1:] if target.startswith("@") else target
-            raise ValueError(
-                f"columns {where[target]!r} and {name!r} both set {meaning}; "
-                f"keep one, or pass --map '{name}=-'"
+            raise ColumnClashError(
+                f"columns {where[target]!r} and {name!r} both set {meaning}; keep one",
+                f"pass --map '{name}=-'",
             )
         where[target] = name
         result.append(target)

@@ -4,7 +4,11 @@ Per chunk: one SELECT of the known addresses, one of their lists, one of the sup
 hashes of the new ones, then a driver-level executemany INSERT (and a SELECT of the new ids),
 an executemany UPDATE of the changed rows, and the list memberships added or dropped. Never
 the ORM per row. A row may stop mail (a suppressed status, whose hash is then listed as
-``subscribers.suppression`` does) but never start it again.
+``subscribers.suppression`` does) but never start it again. A row's lists are added to a
+known reader's; only ``replace_lists`` drops the lists a row does not name.
+
+Merges are serialised (:func:`hold_merge_lock`): two processes merging the same new
+addresses at once would otherwise both insert them.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, bindparam, delete, update
+from sqlalchemy import Connection, bindparam, delete, false, func, select, update
 
 from subscribers.importer.addresses import email_hash
 from subscribers.importer.bulk import insert_many
@@ -37,6 +41,25 @@ class Outcome(enum.IntEnum):
 
 # What a reader chooses on the preferences page; once they have, the file keeps out of it.
 CHOSEN_BY_READER = frozenset({"followed_tags", "frequency", "lists"})
+MERGE_LOCK = 0x6469676573740001  # PostgreSQL advisory lock key of subscriber merges
+
+
+class Merged(NamedTuple):
+    outcomes: dict[str, Outcome]  # by address
+    lists_removed: int  # memberships dropped (only ever with replace_lists)
+
+
+def hold_merge_lock(connection: Connection) -> None:
+    """Wait for any other merge to end, and hold off the next until this transaction does.
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: the database's write lock,
+    which any write statement takes, even one that changes no row.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(select(func.pg_advisory_xact_lock(MERGE_LOCK)))
+    else:
+        s = SUBSCRIBERS.c
+        connection.execute(update(SUBSCRIBERS).where(false()).values(id=s.id))
 
 
 class _Stored(NamedTuple):
@@ -48,9 +71,17 @@ class _Stored(NamedTuple):
 
 
 def merge_chunk(
-    connection: Connection, rows: Sequence[SubscriberRow], now: datetime, default: Status
-) -> dict[str, Outcome]:
-    """Insert the new, update the known; rows must have distinct, normalised addresses."""
+    connection: Connection,
+    rows: Sequence[SubscriberRow],
+    now: datetime,
+    default: Status,
+    replace_lists: bool = False,
+) -> Merged:
+    """Insert the new, update the known; rows must have distinct, normalised addresses.
+
+    A known reader gets the row's lists added to theirs; with ``replace_lists`` their
+    lists become the row's. The caller holds :func:`hold_merge_lock`.
+    """
     stored = _load(connection, [row.email for row in rows])
     blocked = _suppressed(connection, [row.email for row in rows if row.email not in stored])
     outcomes: dict[str, Outcome] = {}
@@ -83,7 +114,9 @@ def merge_chunk(
         differs = fields != current.fields or status != current.status
         if differs:
             changed.append({"b_id": current.id, "b_status": status, **_named(fields)})
-        lists = frozenset(row.lists) if "lists" in row.present else current.lists
+        lists = current.lists
+        if "lists" in row.present:
+            lists = frozenset(row.lists) if replace_lists else lists.union(row.lists)
         if lists != current.lists:
             joined += ({"subscriber_id": current.id, "list_name": n} for n in lists - current.lists)
             left += ({"b_id": current.id, "b_list": n} for n in current.lists - lists)
@@ -95,7 +128,7 @@ def merge_chunk(
             outcomes[row.email] = Outcome.unchanged
     _write(connection, new, new_lists, changed, joined, left)
     _suppress(connection, stopped, now)
-    return outcomes
+    return Merged(outcomes, len(left))
 
 
 def _load(connection: Connection, emails: list[str]) -> dict[str, _Stored]:
