@@ -44,11 +44,12 @@ from fanout_world import (
 
 from digest.compose.edition import Draft, compose
 from digest.config import Config, load_config
+from digest.deliver.batches import outgoing_for
+from digest.deliver.links import signer
 from digest.deliver.message import Outgoing, Recipient, personalise
-from digest.deliver.send import outgoing_for, signer
 from digest.deliver.sendgrid import request_json
-from digest.pipeline import run_segments
 from digest.render.email import Identity, Rendered, render
+from digest.run.segments import run_segments
 from digest.store.database import Store, open_store
 from digest.store.models import Edition
 from subscribers.models import Subscriber
@@ -84,7 +85,7 @@ def baseline(
         readers = list(session.query(Subscriber).order_by(Subscriber.id).limit(sample))
         edition = session.query(Edition).order_by(Edition.id).first()
         assert edition is not None
-        template = outgoing_for(config, edition)
+        template = outgoing_for(config.sender, edition)
     client = SendGridAPIClient(os.environ["SENDGRID_API_KEY"], host=standin.url)
     client.client.timeout = 60
     began = time.perf_counter()

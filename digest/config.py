@@ -14,8 +14,10 @@ from apscheduler.triggers.cron import CronTrigger
 
 from digest.errors import ConfigError, ConfigNotFoundError, UnknownSegmentError
 from digest.settings import (
+    BACKENDS,
     SEGMENT_DEFAULT_KEYS,
     SOURCE_KINDS,
+    STATUSES,
     AudienceSettings,
     GeneralSettings,
     IntakeSettings,
@@ -27,10 +29,7 @@ from digest.settings import (
     WebSettings,
     moment,
 )
-from subscribers.models import Status
 
-BACKENDS = ("outbox", "smtp", "sendgrid")
-STATUSES = tuple(s.value for s in Status)
 DATE_KEYS = frozenset({"signed_up_after", "signed_up_before"})
 T = TypeVar("T")
 

@@ -39,15 +39,6 @@ class UnknownSegmentError(ConfigError, UsageError):
         self.name = name
 
 
-class SourceError(DigestError):
-    """A source could not be fetched or parsed; the others go on."""
-
-    def __init__(self, source: str, reason: str) -> None:
-        super().__init__(f"{source}: {reason}")
-        self.source = source
-        self.reason = reason
-
-
 class StoreError(DigestError):
     """The database could not be opened or migrated."""
 

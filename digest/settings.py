@@ -14,7 +14,9 @@ from dataclasses import MISSING, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
-from subscribers.audience import Rule
+BACKENDS = ("outbox", "smtp", "sendgrid")
+# A subscriber's statuses, as the subscribers package stores them (a test keeps them equal).
+STATUSES = ("pending", "active", "unsubscribed", "bounced", "complained")
 
 
 class Secret:
@@ -289,22 +291,6 @@ class SegmentSettings:
         "Each reader gets only the items in the tags they follow (everything when they follow "
         "none); readers who follow the same tags share one render.",
     )
-
-    def rule(self) -> Rule:
-        """The segment's audience as the subscribers package's :class:`Rule`."""
-        return Rule(
-            lists=self.lists,
-            where=self.where,
-            statuses=self.status,
-            follows_any=self.follows_any,
-            follows_all=self.follows_all,
-            follows_none=self.follows_none,
-            frequencies=self.frequency,
-            attributes_in=self.attribute_in,
-            attributes_exist=self.attribute_exists,
-            signed_up_after=moment(self.signed_up_after),
-            signed_up_before=moment(self.signed_up_before),
-        )
 
 
 def moment(text: str) -> datetime | None:

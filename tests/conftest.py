@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import EXAMPLE, use_database
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from digest.store.database import Store, open_store
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "examples" / "newsroom"
 PG_ENV = "DIGEST_TEST_DATABASE_URL"
 
 
@@ -52,19 +50,6 @@ def store(database_url: str) -> Iterator[Store]:
     opened = open_store(database_url)
     yield opened
     opened.close()
-
-
-def use_database(config_path: Path, url: str) -> None:
-    """Point a copied config at ``url`` by setting [digest] database_url."""
-    body = config_path.read_text(encoding="utf-8")
-    line = f"database_url = {url!r}\n".replace("'", '"')
-    if re.search(r"^\[digest\]\s*$", body, flags=re.M):
-        body = re.sub(
-            r"^\[digest\]\s*$", "[digest]\n" + line.rstrip("\n"), body, count=1, flags=re.M
-        )
-    else:
-        body = "[digest]\n" + line + body
-    config_path.write_text(body, encoding="utf-8")
 
 
 @pytest.fixture

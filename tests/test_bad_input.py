@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from badserver import BadServer, Reply, serve
 from click.testing import CliRunner
-from conftest import EXAMPLE, use_database
+from helpers import EXAMPLE, use_database
 from sqlalchemy import select
 
 from digest.cli import cli

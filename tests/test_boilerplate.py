@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import clean_text
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from digest.config import load_config
 from digest.intake.boilerplate import line_hash, recurrence_threshold, strip_recurring
-from digest.intake.clean import clean_html, clean_text
+from digest.intake.clean import clean_html
 from digest.intake.entries import Entry
 from digest.intake.html_text import blocks, paragraphs
 from digest.intake.ingest import ingest_all

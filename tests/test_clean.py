@@ -4,7 +4,7 @@ import pytest
 
 from digest.intake.clean import THRESHOLD, clean_html, clean_paragraphs, explain
 from digest.intake.html_text import Block, blocks, hints_of, paragraphs, sanitise
-from digest.intake.tags import normalise_tag
+from digest.store.tags import normalise_tag
 
 SEED = [
     "Trump Putin Western liberalism",

@@ -19,14 +19,14 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from conftest import ROOT
+from helpers import ROOT
 from newsdesk import write_city_feed
 from sqlalchemy import func, select
 
 from digest.cli import main
+from digest.commands.intake import extract
 from digest.config import load_config
 from digest.errors import StoreError
-from digest.intake.extract import extract
 from digest.settings import describe, settings_markdown
 from digest.store.database import make_engine, open_store
 from digest.store.models import Article, Edition

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import EXAMPLE
+from helpers import EXAMPLE
 from sqlalchemy import delete, func, select
 from stories import load_stories, pairwise_quality
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from conftest import EXAMPLE
+from helpers import EXAMPLE
 
 from digest.compose.edition import compose
 from digest.config import load_config

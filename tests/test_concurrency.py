@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
-from conftest import ROOT
 from feedserver import Route, serve
+from helpers import ROOT
 from sqlalchemy import func, select
 
 from digest.config import load_config

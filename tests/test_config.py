@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE
+from helpers import EXAMPLE
 
 from digest.config import load_config
 from digest.errors import ConfigError, UnknownSegmentError

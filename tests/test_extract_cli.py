@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner, Result
-from conftest import EXAMPLE
 from feedserver import Route, serve
+from helpers import EXAMPLE
 
-from digest.intake.extract import extract
+from digest.commands.intake import extract
 
 PAGES = Path(__file__).parent / "data" / "pages"
 SEED_PAGE = PAGES / "seed-article.html"

@@ -32,13 +32,15 @@ import pytest
 from sendgrid_standin import FaultPlan, SendGridStandIn
 from sqlalchemy import select, update
 
-from digest import pipeline
 from digest.cli import main
-from digest.config import Config, load_config
+from digest.config import load_config
+from digest.deliver.settings import DeliverySettings
 from digest.deliver.workers import SendWorkers
 from digest.intake.ingest import ingest_all
-from digest.pipeline import send_workers, sync_subscribers
 from digest.render.placeholders import Placeholders
+from digest.run import segments as run_segments_module
+from digest.run.sending import send_workers
+from digest.run.subscribers_file import merge_subscribers_file
 from digest.store.database import Store, open_store
 from digest.store.models import Edition, EditionStatus
 from subscribers.models import Subscriber
@@ -118,7 +120,7 @@ def prepare(config_path: Path) -> None:
     config = load_config(config_path)
     now = datetime.now(UTC)
     with open_store(config.database_url) as store:
-        sync_subscribers(store, config, now)
+        merge_subscribers_file(store, config, now)
         (report,) = ingest_all(store, config, now)
         assert not report.error, report.line
 
@@ -470,11 +472,11 @@ def test_worker_processes_share_a_large_edition_and_reach_everyone_once(
     config = newsroom_for(tmp_path, readers, "", **tables)
     made: list[SendWorkers] = []
 
-    def watched(store: Store, config: Config) -> SendWorkers:
-        made.append(send_workers(store, config))
+    def watched(store: Store, settings: DeliverySettings) -> SendWorkers:
+        made.append(send_workers(store, settings))
         return made[-1]
 
-    monkeypatch.setattr(pipeline, "send_workers", watched)
+    monkeypatch.setattr(run_segments_module, "send_workers", watched)
     with SendGridStandIn() as standin:
         monkeypatch.setenv("SENDGRID_API_HOST", standin.url)
         code, output = cli(capsys, *send_argv(config, "sendgrid"))

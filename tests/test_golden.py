@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE
+from helpers import EXAMPLE
 
 from digest.compose.edition import compose
 from digest.config import load_config

@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE
 from feedserver import Route, serve
+from helpers import EXAMPLE
 from sqlalchemy import func, select
 
 from digest.config import load_config

@@ -17,16 +17,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from helpers import deliver
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from digest.cli import main
 from digest.config import load_config
 from digest.deliver import ledger
-from digest.deliver.backend import BatchOutcome
 from digest.deliver.message import Outgoing, Recipient
 from digest.deliver.progress import Progress
-from digest.deliver.send import deliver_edition
+from digest.deliver.protocol import BatchOutcome
+from digest.deliver.recipients import record_recipients
 from digest.store.database import Store
 from digest.store.models import (
     Batch,
@@ -87,7 +88,7 @@ def make_edition(store: Store, segment: str = LIST) -> int:
 
 def record(store: Store, edition_id: int, batch_size: int) -> int:
     with store.session() as session:
-        return ledger.record_recipients(session, edition_id, Rule(lists=(LIST,)), batch_size)
+        return record_recipients(session, edition_id, Rule(lists=(LIST,)), batch_size)
 
 
 def batches(store: Store, edition_id: int) -> dict[int, Batch]:
@@ -244,7 +245,7 @@ def test_a_subscriber_suppressed_after_recording_is_not_sent(
     backend = RecordingBackend()
     config = load_config(write_config(tmp_path, database_url, batch_size=2))
 
-    counts = deliver_edition(store, config, lambda: backend, edition_id)
+    counts = deliver(store, config, lambda: backend, edition_id)
 
     sent = {f"reader{i}@readers.example" for i in (ids[0], ids[2], ids[3])}
     assert sorted(backend.sent) == sorted(sent)
@@ -436,7 +437,7 @@ def test_a_progress_bar_is_drawn_on_a_terminal_only(
     backend = RecordingBackend()
     stream = Terminal() if terminal else io.StringIO()
 
-    deliver_edition(store, config, lambda: backend, edition_id, progress=Progress("news", stream))
+    deliver(store, config, lambda: backend, edition_id, progress=Progress("news", stream))
 
     assert len(backend.sent) == 30
     if terminal:

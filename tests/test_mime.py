@@ -17,7 +17,7 @@ from email.header import decode_header, make_header
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE
+from helpers import EXAMPLE
 from mimecheck import check_list_unsubscribe, check_message
 from webtools import confirmations, open_site
 

@@ -16,8 +16,7 @@ from sqlalchemy import func, insert, select
 from digest.cli import main
 from digest.compose.edition import Draft, compose
 from digest.config import load_config
-from digest.deliver.personal import record_personal_recipients
-from digest.pipeline import audience
+from digest.deliver.recipients import audience, record_personal_recipients
 from digest.render.email import Identity, Rendered, render
 from digest.settings import SegmentSettings
 from digest.store.database import Store, open_store

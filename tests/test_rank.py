@@ -6,20 +6,19 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE
+from helpers import EXAMPLE, run_segment
 from sqlalchemy import func, select
 
 from digest.cli import main
 from digest.compose import summary_cache
 from digest.compose.candidate import Candidate
-from digest.compose.choices import UnknownArticleError, choose_article
-from digest.compose.choose import choose
 from digest.compose.edition import compose
+from digest.compose.editor_choices import UnknownArticleError, choose_article
+from digest.compose.pick import choose
 from digest.compose.pool import Pool
 from digest.compose.rank import RecencyTagRanker, Scored
 from digest.config import load_config
 from digest.intake.ingest import ingest_all
-from digest.pipeline import run_segment
 from digest.settings import SegmentSettings
 from digest.store.database import Store, open_store
 from digest.store.engagement import record_click, record_opens

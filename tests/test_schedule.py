@@ -18,12 +18,13 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select
 
-import digest.schedule
+import digest.run.schedule
 from digest.cli import main
 from digest.config import Config, load_config
 from digest.intake.ingest import ingest_all
-from digest.pipeline import run_segments, sync_subscribers
-from digest.schedule import build_scheduler, slot_for, trigger_for
+from digest.run.schedule import build_scheduler, slot_for, trigger_for
+from digest.run.segments import run_segments
+from digest.run.subscribers_file import merge_subscribers_file
 from digest.store.database import Store
 from digest.store.models import Edition
 
@@ -156,7 +157,7 @@ class Clock(datetime):
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[Clock]]:
-    monkeypatch.setattr(digest.schedule, "datetime", Clock)
+    monkeypatch.setattr(digest.run.schedule, "datetime", Clock)
     Clock.current = FIRST
     yield Clock
 
@@ -197,7 +198,7 @@ def test_a_second_run_in_the_same_slot_makes_no_second_edition(
     config: Config, store: Store, tmp_path: Path
 ) -> None:
     backend = "outbox"
-    sync_subscribers(store, config, FIRST)
+    merge_subscribers_file(store, config, FIRST)
     ingest_all(store, config, FIRST)
 
     (first,) = run_segments(store, config, backend, ["politics"], now=FIRST, slot=SLOT)
@@ -250,7 +251,7 @@ def test_a_job_firing_twice_on_the_autumn_change_sends_once(
     config: Config, store: Store, tmp_path: Path, clock: type[Clock]
 ) -> None:
     backend = "outbox"
-    sync_subscribers(store, config, FIRST)
+    merge_subscribers_file(store, config, FIRST)
     ingest_all(store, config, FIRST)
 
     def job(segment: str, slot: str) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from digest.cli import main
 from digest.config import load_config
-from digest.deliver import ledger
+from digest.deliver.recipients import record_recipients, segment_rule
 from digest.errors import ConfigError
 from digest.store.database import Store
 from digest.store.models import Delivery, Edition, EditionStatus
@@ -247,7 +247,7 @@ def test_the_ledger_records_only_active_subscribers(people: Store) -> None:
         session.add(edition)
         session.flush()
         rule = Rule(lists=("news",), statuses=EVERY_STATUS, follows_any=("ai", "climate"))
-        assert ledger.record_recipients(session, edition.id, rule, 1) == 2
+        assert record_recipients(session, edition.id, rule, 1) == 2
         recorded = session.scalars(select(Delivery.email).where(Delivery.edition_id == edition.id))
         assert sorted(recorded) == ["ann@readers.example", "bob@readers.example"]
 
@@ -327,7 +327,7 @@ def test_settings_become_the_rule(tmp_path: Path) -> None:
         'attribute_exists = ["team"]\nsigned_up_after = "2024-01-01"\n'
         'signed_up_before = "2024-06-01T12:00:00+02:00"\n'
     )
-    rule = load_config(write_config(tmp_path, body)).segment("daily").rule()
+    rule = segment_rule(load_config(write_config(tmp_path, body)).segment("daily"))
     assert rule == Rule(
         lists=("news",),
         where={"locale": "de-DE"},

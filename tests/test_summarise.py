@@ -4,13 +4,12 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
-from conftest import EXAMPLE
+from helpers import EXAMPLE
 
-from digest.compose.commands import summarise
+from digest.commands.compose import summarise
 from digest.compose.sentences import split_sentences
 from digest.compose.summarise import (
     CentralitySummariser,
-    LeadSummariser,
     default_summariser,
     pick,
 )
@@ -109,17 +108,6 @@ def _says_what_putin_claimed(summary: str) -> bool:
     return "invented" in summary and (
         "Trump’s opponents" in summary or "opposition to Trump" in summary
     )
-
-
-def test_lead_summary_respects_the_word_budget_and_skips_the_title() -> None:
-    text = "Big News Today.\n\n" + " ".join(
-        f"Sentence number {i} has six words." for i in range(20)
-    )
-    summary = LeadSummariser().summarise("Big News Today", text, 20)
-    assert not summary.startswith("Big News")
-    assert len(summary.split()) <= 20
-    assert summary.endswith(".")
-    assert summary.count(".") == 3
 
 
 def test_the_seed_summary_says_what_putin_claimed_without_boilerplate() -> None:

@@ -21,8 +21,9 @@ from webtools import (
     run_digest,
 )
 
-from digest.deliver import ledger
-from digest.pipeline import resume_edition
+from digest.deliver.recipients import record_recipients
+from digest.run.delivery import delivery_settings
+from digest.run.sending import resume_edition
 from digest.store.database import Store
 from digest.store.models import Delivery, DeliveryStatus, Edition, EditionStatus
 from subscribers.audience import Rule
@@ -108,16 +109,14 @@ def test_an_address_suppressed_after_the_edition_was_recorded_is_not_sent(site: 
         )
         session.add(edition)
         session.flush()
-        assert (
-            ledger.record_recipients(session, edition.id, Rule(lists=("tech-weekly",)), 1000) == 2
-        )
+        assert record_recipients(session, edition.id, Rule(lists=("tech-weekly",)), 1000) == 2
         edition_id = edition.id
     token = site.web.links.token(leaves, "tech-weekly")
     assert site.client.post(
         f"/unsubscribe/{token}", content="List-Unsubscribe=One-Click"
     ).is_success
 
-    resume_edition(site.store, site.config, "", edition_id)
+    resume_edition(site.store, delivery_settings(site.config), "", edition_id)
     written = sorted(p.name for p in (site.outbox / "tech-weekly").rglob("*.eml"))
     assert len(written) == 1 and written[0].endswith("-stays@example.org.eml")
     with site.store.session() as session:

@@ -25,7 +25,7 @@ from webtools import (
 )
 
 from digest.config import load_config
-from digest.deliver.send import signer
+from digest.deliver.links import signer
 from digest.store.database import Store, open_store
 from subscribers.models import Status, Subscriber
 

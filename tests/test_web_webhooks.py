@@ -23,8 +23,8 @@ from webtools import (
 
 from digest.errors import ConfigError
 from digest.store.database import Store
-from digest.store.engagement import ArticleEngagement, engagement
-from digest.store.models import Article, Delivery, Edition, EditionItem
+from digest.store.engagement import engagement
+from digest.store.models import Article, ArticleEngagement, Delivery, Edition, EditionItem
 from digest.web.app import create_app
 from subscribers.importer import email_hash
 from subscribers.models import Status, Subscriber, Suppression

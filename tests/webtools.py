@@ -32,7 +32,7 @@ from starlette.applications import Starlette
 from digest.config import Config, load_config
 from digest.store.database import Store
 from digest.web.app import create_app
-from digest.web.state import Web
+from digest.web.state import AppState
 
 SIGNATURE = "X-Twilio-Email-Event-Webhook-Signature"
 TIMESTAMP = "X-Twilio-Email-Event-Webhook-Timestamp"
@@ -116,8 +116,8 @@ class Site:
     signer: Signer
 
     @property
-    def web(self) -> Web:
-        web: Web = self.client.app.state.web
+    def web(self) -> AppState:
+        web: AppState = self.client.app.state.web
         return web
 
     @property

@@ -5,7 +5,7 @@ candidates that report one story (one cluster), the highest-ranked stands for it
 tie, the one from the source with the larger ``weight``, then the earliest published —
 and the story's other reports become the item's "also covered by" links, one per outlet.
 A pinned report always stands (for its story, before a better-ranked one).
-:mod:`digest.compose.choose` then picks the items (pins, per-source caps, topic
+:mod:`digest.compose.pick` then picks the items (pins, per-source caps, topic
 diversity); every candidate left out is in :attr:`Draft.dropped` with its reason.
 """
 
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from digest.compose import summary_cache
 from digest.compose.candidate import Candidate
-from digest.compose.choose import Dropped, drop, pick
+from digest.compose.pick import Dropped, drop, pick
 from digest.compose.pool import Pool, texts
 from digest.compose.rank import Ranker, RecencyTagRanker, Scored
 from digest.compose.summarise import Summariser, default_summariser

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from digest.compose.sentences import split_paragraphs, split_sentences
+from digest.compose.sentences import split_paragraphs
 from digest.compose.summary_score import chances
 from digest.compose.summary_units import Unit, candidate_units
 
@@ -22,25 +22,6 @@ class Summariser(Protocol):
     def summarise(self, title: str, text: str, words: int) -> str:
         """A summary of at most about ``words`` words, made of whole sentences."""
         ...
-
-
-class LeadSummariser:
-    """The opening sentences, as many as fit the word budget (at least one, cut if it must be)."""
-
-    def summarise(self, title: str, text: str, words: int) -> str:
-        chosen: list[str] = []
-        count = 0
-        for sentence in split_sentences(text):
-            if sentence.strip().rstrip(".") == title.strip().rstrip("."):
-                continue
-            length = len(sentence.split())
-            if chosen and count + length > words:
-                break
-            if not chosen and length > words:
-                return _cut(sentence, words)
-            chosen.append(sentence)
-            count += length
-        return " ".join(chosen)
 
 
 LEAD_CHANCE = 0.9

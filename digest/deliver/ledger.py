@@ -10,13 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import String, func, insert, literal, select, type_coerce, update
+from sqlalchemy import String, func, select, type_coerce, update
 from sqlalchemy.orm import Session, aliased
 
-from digest.deliver.backend import BatchOutcome
+from digest.deliver.protocol import BatchOutcome
 from digest.deliver.stale import HOST, resolve_stale, worker_name
 from digest.store.models import Batch, BatchStatus, Delivery, DeliveryStatus
-from subscribers.audience import Rule, conditions
 from subscribers.models import Status, Subscriber
 
 __all__ = ["HOST", "BatchOutcome", "Counts", "resolve_stale", "worker_name"]
@@ -31,63 +30,6 @@ class Counts:
     failed: int
     pending: int
     in_doubt: int = 0
-
-
-def record_recipients(session: Session, edition_id: int, rule: Rule, batch_size: int) -> int:
-    """One pending row per active subscriber the rule matches, and their batches, in SQL only.
-
-    Only active subscribers are recorded, whatever statuses the rule names.
-    """
-    number = func.row_number().over(order_by=Subscriber.id) - 1
-    audience = select(
-        literal(edition_id),
-        Subscriber.id,
-        Subscriber.email,
-        number // batch_size,
-        literal(DeliveryStatus.pending.value),
-        literal(""),
-        literal(""),
-    ).where(conditions(rule))
-    session.execute(
-        insert(Delivery).from_select(
-            ["edition_id", "subscriber_id", "email", "batch", "status", "message_id", "error"],
-            audience,
-        )
-    )
-    groups = (
-        select(
-            Delivery.edition_id,
-            Delivery.batch,
-            func.count(),
-            literal(BatchStatus.pending.value),
-            literal(False),
-            literal(""),
-            literal(0),
-            literal(""),
-            literal(""),
-            literal(""),
-        )
-        .where(Delivery.edition_id == edition_id)
-        .group_by(Delivery.edition_id, Delivery.batch)
-    )
-    session.execute(
-        insert(Batch).from_select(
-            [
-                "edition_id",
-                "number",
-                "size",
-                "status",
-                "in_doubt",
-                "doubt_resolution",
-                "attempts",
-                "message_id",
-                "last_error",
-                "claimed_by",
-            ],
-            groups,
-        )
-    )
-    return int(session.scalar(select(func.count()).where(Delivery.edition_id == edition_id)) or 0)
 
 
 def claim(session: Session, edition_id: int, worker: str, now: datetime) -> int | None:

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
 
-from digest.deliver.backend import BatchOutcome, unbuildable
 from digest.deliver.message import Outgoing, Recipient, build_message, message_id
+from digest.deliver.protocol import BatchOutcome, unbuildable
 from digest.errors import DeliveryError
 
 UNSAFE = re.compile(r"[^A-Za-z0-9@._+-]")

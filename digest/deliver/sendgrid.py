@@ -12,8 +12,8 @@ from typing import Any
 from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
 
-from digest.deliver.backend import BatchOutcome
 from digest.deliver.message import ONE_CLICK, Outgoing, Recipient
+from digest.deliver.protocol import BatchOutcome
 from digest.errors import DeliveryError
 from digest.render.email import one_line
 from digest.render.placeholders import Part, Placeholders, escape

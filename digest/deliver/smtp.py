@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-from digest.deliver.backend import BatchOutcome, unbuildable
 from digest.deliver.message import Outgoing, Recipient, build_message
+from digest.deliver.protocol import BatchOutcome, unbuildable
 from digest.errors import DeliveryError
 from digest.settings import Secret, SmtpSettings
 

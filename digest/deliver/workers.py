@@ -24,28 +24,30 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass
 from multiprocessing.synchronize import Barrier as SyncBarrier
 
-from digest.config import Config
-from digest.deliver.backend import Backend
 from digest.deliver.backends import make_backend
+from digest.deliver.batches import send_pending
+from digest.deliver.protocol import Backend
+from digest.deliver.settings import DeliverySettings
 from digest.errors import DeliveryError
 from digest.store.database import Store, make_engine
 
-Problem = tuple[str, bool, bool]  # a DeliveryError as (message, permanent, doubtful)
-Share = tuple[int, int, list[Problem]]  # a worker's pid, recipients accepted, errors
-Running = list["Future[Share]"]  # one edition's share of each worker
+# A DeliveryError as it crosses from a worker process: (message, permanent, doubtful).
+PickledError = tuple[str, bool, bool]
+# What a worker did with its share of an edition: its pid, recipients accepted, errors.
+ShareDone = tuple[int, int, list[PickledError]]
+WorkerShares = list["Future[ShareDone]"]  # an edition's share in each worker, being sent
 PR_SET_PDEATHSIG = 1  # prctl(2)
 STARTUP_SECONDS = 60.0  # how long a worker waits for the others to start
 
 
 @dataclass(frozen=True)
 class BackendSpec:
-    """A backend factory that can travel to another process: the config and a name."""
+    """A backend factory that can travel to another process: the delivery settings."""
 
-    config: Config
-    name: str = ""
+    settings: DeliverySettings
 
     def __call__(self) -> Backend:
-        return make_backend(self.config, self.name)
+        return make_backend(self.settings)
 
 
 class SendWorkers:
@@ -58,17 +60,18 @@ class SendWorkers:
         self._pool: ProcessPoolExecutor | None = None
         self.pids: set[int] = set()  # the worker processes that have taken part
 
-    def worth(self, pending_batches: int) -> bool:
-        """Whether an edition with so many batches left is better sent by the workers."""
+    def take(self, pending_batches: int) -> bool:
+        """Whether the workers take an edition with so many batches left (a small one is
+        sent sooner by this process alone)."""
         return self.processes > 1 and pending_batches >= 4 * self.processes
 
-    def start(self, edition_id: int, spec: BackendSpec) -> Running:
+    def start(self, edition_id: int, spec: BackendSpec) -> WorkerShares:
         """Set every worker sending the edition's pending batches."""
         pool = self._start()
         return [pool.submit(_work, spec, edition_id, self.threads) for _ in range(self.processes)]
 
     def collect(
-        self, running: Running, poll: Callable[[], None]
+        self, running: WorkerShares, poll: Callable[[], None]
     ) -> tuple[int, list[DeliveryError]]:
         """Wait for the workers to finish an edition, calling ``poll`` about twice a
         second meanwhile. Returns the recipients they handed over, and their errors."""
@@ -142,13 +145,11 @@ def _orphaned() -> bool:
     return os.getppid() != _parent
 
 
-def _work(spec: BackendSpec, edition_id: int, threads: int) -> Share:
-    from digest.deliver.send import send_pending  # the worker side of deliver_edition
-
+def _work(spec: BackendSpec, edition_id: int, threads: int) -> ShareDone:
     assert _store is not None, "worker process not initialised"
     if _orphaned():  # the parent died before this worker could ask to die with it
         return os.getpid(), 0, []
     accepted, errors = send_pending(
-        _store, spec.config, spec, edition_id, threads=threads, stop=_orphaned
+        _store, spec.settings, spec, edition_id, threads=threads, stop=_orphaned
     )
     return os.getpid(), accepted, [(str(e), e.permanent, e.doubtful) for e in errors]

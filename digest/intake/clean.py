@@ -219,8 +219,3 @@ def clean_paragraphs(paragraphs: Sequence[str], *, title: str = "", author: str 
     """The article's own paragraphs, boilerplate removed, order kept."""
     items = [Block(" ".join(p.split())) for p in paragraphs if p.strip()]
     return clean_blocks(items, title=title, author=author)
-
-
-def clean_text(paragraphs: Sequence[str], *, title: str = "", author: str = "") -> str:
-    """Cleaned plain text, paragraphs separated by blank lines."""
-    return "\n\n".join(clean_paragraphs(paragraphs, title=title, author=author))

@@ -1,4 +1,4 @@
-"""``digest extract``: what intake makes of pages and feeds, as JSON Lines, for editors.
+"""What intake makes of pages and feeds, for editors (``digest extract``).
 
 No configuration and no store: each argument is fetched or read, recognised as a feed
 (RSS, Atom, JSON Feed) or a web page by its content, parsed and cleaned the way intake
@@ -7,14 +7,11 @@ does it, and printed as one JSON object per article.
 
 from __future__ import annotations
 
-import json
 import re
-import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
-
-import click
 
 from digest.intake.cluster import cluster_entries
 from digest.intake.entries import Entry
@@ -22,8 +19,8 @@ from digest.intake.feeds import FeedParseError, parse_feed
 from digest.intake.fetch import Fetched, Fetcher, FetchError, PrivateAddressError
 from digest.intake.jsonfeed import looks_like_json
 from digest.intake.pages import PageError, extract_page, page_entry
-from digest.intake.urls import canonical_url
 from digest.settings import IntakeSettings
+from digest.store.urls import canonical_url
 
 FEED_ROOT = re.compile(rb"<(rss|feed|rdf:RDF)[\s>]", re.IGNORECASE)
 HTML_ROOT = re.compile(rb"<(!doctype\s+html|html|head|body)[\s>]", re.IGNORECASE)
@@ -40,35 +37,21 @@ class Extracted:
     entry: Entry
 
 
-@click.command()
-@click.argument("items", nargs=-1, required=True, metavar="FILE_OR_URL...")
-@click.option(
-    "--allow-private",
-    is_flag=True,
-    help="Let URLs reach private, loopback or link-local addresses (a page on your machine).",
-)
-def extract(items: tuple[str, ...], allow_private: bool) -> None:
-    """Print what intake makes of pages and feeds, one JSON object per article.
-
-    Each FILE_OR_URL is a feed (one object per entry) or a web page (one object), told
-    apart by content. Needs no config and no store. Exit 0 when all succeed, 1 when some
-    failed (the rest are printed), 2 on a usage error.
-    """
+def extract_records(
+    items: Sequence[str], allow_private: bool, failed: Callable[[str, str], None]
+) -> list[dict[str, Any]]:
+    """One record per article found in ``items`` (files or URLs), with its story cluster;
+    an item that cannot be read is told to ``failed`` (item, why) and the rest go on."""
     found: list[Extracted] = []
-    failed = False
     with Fetcher(IntakeSettings()) as fetcher:
         for item in items:
             try:
                 found += [Extracted(item, e) for e in extract_entries(item, fetcher, allow_private)]
             except ExtractError as e:
-                click.echo(f"error {item} {e}", err=True)
-                failed = True
+                failed(item, str(e))
     threshold = IntakeSettings().cluster_threshold
     numbers = cluster_entries([f.entry for f in found], threshold) if found else []
-    for each, number in zip(found, numbers, strict=True):
-        click.echo(json.dumps({**as_record(each), "cluster": number}, ensure_ascii=False))
-    if failed:
-        sys.exit(1)
+    return [{**as_record(each), "cluster": n} for each, n in zip(found, numbers, strict=True)]
 
 
 def extract_entries(item: str, fetcher: Fetcher, allow_private: bool = False) -> list[Entry]:

@@ -13,8 +13,8 @@ from digest.intake import jsonfeed
 from digest.intake.clean import clean_html
 from digest.intake.entries import Entry
 from digest.intake.html_text import sanitise
-from digest.intake.tags import normalise_tags
 from digest.intake.urls import join_url
+from digest.store.tags import normalise_tags
 
 
 class FeedParseError(ValueError):

@@ -30,11 +30,11 @@ from digest.intake.entries import Entry
 from digest.intake.fetch import Fetcher
 from digest.intake.sources import KINDS
 from digest.intake.sources.base import Harvest, HarvestContext, SourceProblem, SourceState
-from digest.intake.tags import normalise_tags
-from digest.intake.urls import canonical_url
 from digest.settings import SourceSettings
 from digest.store.database import Store, insert_missing
 from digest.store.models import Article, ArticleTag, Source, SourceStatus
+from digest.store.tags import normalise_tags
+from digest.store.urls import canonical_url
 
 INTAKE_LOCK = 0x6469676573740002  # PostgreSQL advisory lock key of storing a harvest
 

@@ -20,8 +20,8 @@ from digest.intake.clean import SENTENCE_END, clean_blocks
 from digest.intake.entries import Entry
 from digest.intake.fetch import Fetcher, FetchError
 from digest.intake.html_text import Block, sanitise
-from digest.intake.tags import normalise_tags
 from digest.intake.urls import join_url
+from digest.store.tags import normalise_tags
 
 DATE_OPTIONS = {
     "extensive_search": False,  # a copyright year in the footer is not a publication date

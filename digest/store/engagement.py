@@ -11,25 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, func, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
-from digest.store.models import Article, EditionItem
-from subscribers.db import Base, UTCDateTime
-
-
-class ArticleEngagement(Base):
-    __tablename__ = "article_engagement"
-
-    edition_id: Mapped[int] = mapped_column(
-        ForeignKey("editions.id", ondelete="CASCADE"), primary_key=True
-    )
-    article_id: Mapped[int] = mapped_column(
-        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
-    opens: Mapped[int] = mapped_column(Integer, default=0)
-    clicks: Mapped[int] = mapped_column(Integer, default=0)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+from digest.store.models import Article, ArticleEngagement, EditionItem
 
 
 @dataclass(frozen=True)

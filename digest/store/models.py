@@ -276,3 +276,19 @@ class EditorChoice(Base):
     )
     action: Mapped[EditorAction] = mapped_column(_enum(EditorAction))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ArticleEngagement(Base):
+    """Opens and clicks of one article in one edition (see :mod:`digest.store.engagement`)."""
+
+    __tablename__ = "article_engagement"
+
+    edition_id: Mapped[int] = mapped_column(
+        ForeignKey("editions.id", ondelete="CASCADE"), primary_key=True
+    )
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    opens: Mapped[int] = mapped_column(Integer, default=0)
+    clicks: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

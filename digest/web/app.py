@@ -24,17 +24,19 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from digest.clock import Clock, utcnow
 from digest.config import Config
-from digest.deliver.backend import Backend
 from digest.deliver.backends import make_backend
-from digest.deliver.send import signer
+from digest.deliver.links import signer
+from digest.deliver.protocol import Backend
 from digest.errors import ConfigError
+from digest.run.delivery import delivery_settings
 from digest.store.database import Store
 from digest.web import preferences, subscribe, unsubscribe, webhooks
 from digest.web.housekeeping import lifespan
 from digest.web.pages import Pages
 from digest.web.ratelimit import RateLimiter
-from digest.web.state import Clock, Web, utcnow
+from digest.web.state import AppState
 from subscribers.consent import ConsentTokens
 
 KEY_ENV = "SENDGRID_WEBHOOK_PUBLIC_KEY"
@@ -138,7 +140,7 @@ def build_state(
     clock: Clock = utcnow,
     webhook_key: str | None = None,
     backend: Callable[[], Backend] | None = None,
-) -> Web:
+) -> AppState:
     check_settings(config)
     general = config.general
     user = config.resolve(general.templates_dir) if general.templates_dir else None
@@ -150,7 +152,7 @@ def build_state(
     secret = os.environ.get("DIGEST_SECRET_KEY") or store.secret("signing-key")
     key_text = os.environ.get(KEY_ENV, "") if webhook_key is None else webhook_key
     window = config.web.rate_window
-    return Web(
+    return AppState(
         config=config,
         store=store,
         pages=Pages(user, site),
@@ -159,7 +161,7 @@ def build_state(
         by_ip=RateLimiter(config.web.ip_limit, window),
         by_address=RateLimiter(config.web.address_limit, window),
         webhook_key=webhooks.load_key(key_text) if key_text.strip() else None,
-        make_backend=backend or (lambda: make_backend(config)),
+        make_backend=backend or (lambda: make_backend(delivery_settings(config))),
         clock=clock,
     )
 

@@ -35,9 +35,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
-from digest.intake.urls import canonical_url
 from digest.store.engagement import record_click, record_opens
 from digest.store.models import Article, EditionItem
+from digest.store.urls import canonical_url
 from subscribers.importer import normalise_email
 from subscribers.models import Status, WebhookEvent
 from subscribers.suppression import suppress_address

@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 
-from digest.web.state import Web
+from digest.web.state import AppState
 from subscribers.consent import purge_unconfirmed
 
 PURGE_EVERY = 3600.0  # seconds between two purges
@@ -27,7 +27,7 @@ BATCH = 1000  # rows deleted per transaction
 log = logging.getLogger("digest.web")
 
 
-def purge_once(web: Web) -> int:
+def purge_once(web: AppState) -> int:
     """Delete the expired unconfirmed sign-ups now; how many were deleted."""
     days = web.config.web.unconfirmed_days
     if days <= 0:
@@ -45,7 +45,7 @@ def purge_once(web: Web) -> int:
     return total
 
 
-async def purge_forever(web: Web) -> None:
+async def purge_forever(web: AppState) -> None:
     while True:
         try:
             await run_in_threadpool(purge_once, web)
@@ -54,7 +54,7 @@ async def purge_forever(web: Web) -> None:
         await asyncio.sleep(PURGE_EVERY)
 
 
-def lifespan(web: Web) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+def lifespan(web: AppState) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
     """The app's lifespan: the purge runs in the background while the server does."""
 
     @contextlib.asynccontextmanager

@@ -16,16 +16,16 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import quote
 
 import jinja2
 
+from digest.deliver.links import Links
 from digest.deliver.message import Outgoing, Recipient
 from digest.errors import DigestError, RenderError
 from digest.render.email import Rendered, one_line
 from digest.render.placeholders import Placeholders
 from digest.render.templates import environment, select
-from digest.web.state import Web
+from digest.web.state import AppState
 
 log = logging.getLogger("digest.web")
 STREAM = "confirmations"  # the outbox folder and SendGrid category of these messages
@@ -38,7 +38,7 @@ class Confirmation:
     lists: tuple[str, ...]  # labels of the lists recorded
 
 
-def render_confirmation(web: Web, mail: Confirmation) -> Rendered:
+def render_confirmation(web: AppState, mail: Confirmation) -> Rendered:
     general = web.config.general
     user = web.config.resolve(general.templates_dir) if general.templates_dir else None
     hours = max(1, round(web.config.web.confirm_max_age / 3600))
@@ -65,22 +65,17 @@ def render_confirmation(web: Web, mail: Confirmation) -> Rendered:
     return Rendered(subject, "One click to start receiving the digest.", html, text, (), reader)
 
 
-def recipient_for(web: Web, mail: Confirmation) -> Recipient:
+def recipient_for(web: AppState, mail: Confirmation) -> Recipient:
     token = web.links.token(mail.subscriber_id, "")  # "" is every list: leave everything
-    mailbox = web.config.sender.unsubscribe_mailto or (
-        "unsubscribe@" + web.config.sender.email.rpartition("@")[2]
-    )
-    return Recipient(
-        delivery_id=time.time_ns() // 1000,  # unique per message: a file name, a Message-ID
-        email=mail.email,
-        name="",  # no display name in To either
-        unsubscribe_url=f"{web.base_url}/unsubscribe/{token}",
-        preferences_url=f"{web.base_url}/preferences/{token}",
-        unsubscribe_mailto=f"mailto:{mailbox}?subject={quote('unsubscribe ' + token)}",
+    return Links(web.config.sender, web.links).reader(
+        time.time_ns() // 1000,  # unique per message: a file name, a Message-ID
+        mail.email,
+        "",  # no display name in To either
+        token,
     )
 
 
-def send_confirmation(web: Web, mail: Confirmation) -> bool:
+def send_confirmation(web: AppState, mail: Confirmation) -> bool:
     """Send one confirmation; a failure is logged in one line (the sign-up stays pending)
     and never raised: this runs after the answer, as a background task."""
     sender = web.config.sender

@@ -22,7 +22,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from digest.web.forms import BadRequest, Fields, first, read_fields
-from digest.web.state import Web
+from digest.web.state import AppState
 from digest.web.unsubscribe import claim_of, masked
 from subscribers.consent import is_paused, pause, resume
 from subscribers.models import SUPPRESSED, Membership, Status, Subscriber
@@ -38,7 +38,7 @@ class Choice:
     paused: bool
 
 
-def parse_choice(web: Web, fields: Fields) -> Choice:
+def parse_choice(web: AppState, fields: Fields) -> Choice:
     raw = [*fields.get("tags", []), *first(fields, "more_tags").replace(";", ",").split(",")]
     tags = web.chosen_tags(raw)
     frequency = first(fields, "frequency")  # "" when none is chosen: nothing changes
@@ -48,7 +48,7 @@ def parse_choice(web: Web, fields: Fields) -> Choice:
     return Choice(tags, frequency, lists, first(fields, "paused") == "yes")
 
 
-def apply_choice(web: Web, subscriber: Subscriber, choice: Choice) -> None:
+def apply_choice(web: AppState, subscriber: Subscriber, choice: Choice) -> None:
     subscriber.preferences_saved_at = web.clock()
     subscriber.followed_tags = list(choice.tags)
     if choice.frequency:
@@ -62,7 +62,7 @@ def apply_choice(web: Web, subscriber: Subscriber, choice: Choice) -> None:
         resume(subscriber)
 
 
-def context(web: Web, token: str, subscriber: Subscriber) -> dict[str, Any]:
+def context(web: AppState, token: str, subscriber: Subscriber) -> dict[str, Any]:
     followed = list(web.normalise_tags(list(subscriber.followed_tags)))  # one spelling each
     offered = list(dict.fromkeys([*web.tags, *followed]))
     frequencies = web.config.web.frequencies
@@ -82,7 +82,7 @@ def context(web: Web, token: str, subscriber: Subscriber) -> dict[str, Any]:
     }
 
 
-def routes(web: Web) -> list[BaseRoute]:
+def routes(web: AppState) -> list[BaseRoute]:
     def handle(token: str, choice: Choice | None, error: str) -> Response:
         claim = claim_of(web, token)
         if claim is None:

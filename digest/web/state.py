@@ -4,30 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import cached_property
 
+from digest.clock import Clock, utcnow
 from digest.config import Config
-from digest.deliver.backend import Backend
-from digest.intake.tags import normalise_tags
+from digest.deliver.protocol import Backend
 from digest.store.database import Store
+from digest.store.tags import normalise_tags
 from digest.web.forms import BadRequest
 from digest.web.pages import Pages
 from digest.web.ratelimit import RateLimiter
 from subscribers.consent import ConsentTokens
 from subscribers.tokens import TokenSigner
 
-Clock = Callable[[], datetime]
 MAX_TAGS = 50  # topics one reader may follow
 MAX_TAG_LENGTH = 50  # characters of one topic, once normalised
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass
-class Web:
+class AppState:
     config: Config
     store: Store
     pages: Pages

@@ -33,7 +33,7 @@ from digest.web.forms import BadRequest, Fields, client_ip, first, is_json, read
 from digest.web.mail import Confirmation as Mail
 from digest.web.mail import send_confirmation
 from digest.web.ratelimit import client_key, mailbox_key
-from digest.web.state import Web
+from digest.web.state import AppState
 from subscribers.consent import (
     Confirmation,
     ConsentClaim,
@@ -53,7 +53,7 @@ ANSWER = (
 )
 
 
-def parse_sign_up(web: Web, fields: Fields) -> SignUp:
+def parse_sign_up(web: AppState, fields: Fields) -> SignUp:
     """The sign-up asked for, or BadRequest naming the field to fix."""
     raw = first(fields, "email")
     if not raw:
@@ -74,7 +74,7 @@ def parse_sign_up(web: Web, fields: Fields) -> SignUp:
     return SignUp(address, one_line(first(fields, "name"), 200), lists, tags)
 
 
-def _record(web: Web, request: SignUp) -> Mail | None:
+def _record(web: AppState, request: SignUp) -> Mail | None:
     with web.store.session() as session:
         result = sign_up(session, request, web.clock())
     if result.subscriber_id is None or not result.mail:
@@ -83,7 +83,7 @@ def _record(web: Web, request: SignUp) -> Mail | None:
     return Mail(result.subscriber_id, request.email, labels)
 
 
-def record_and_mail(web: Web, request: SignUp) -> None:
+def record_and_mail(web: AppState, request: SignUp) -> None:
     """The whole sign-up, after the answer: record it, then mail the confirmation if due."""
     try:
         mail = _record(web, request)
@@ -94,7 +94,7 @@ def record_and_mail(web: Web, request: SignUp) -> None:
         send_confirmation(web, mail)
 
 
-def _too_many(web: Web, wait: int, as_json: bool) -> Response:
+def _too_many(web: AppState, wait: int, as_json: bool) -> Response:
     headers = {"Retry-After": str(wait)}
     text = f"Too many sign-up attempts; try again in {wait} seconds."
     if as_json:
@@ -102,7 +102,7 @@ def _too_many(web: Web, wait: int, as_json: bool) -> Response:
     return web.pages.message("Please wait", text, 429, headers, alert=True)
 
 
-def routes(web: Web) -> list[BaseRoute]:
+def routes(web: AppState) -> list[BaseRoute]:
     def form(values: dict[str, Any], error: str = "", status: int = 200) -> Response:
         context = {"lists": web.lists, "values": values, "error": error}
         return web.pages.render("subscribe", context, status)

@@ -25,7 +25,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from digest.web.forms import BadRequest, first, form_fields, media_type, read_body
-from digest.web.state import Web
+from digest.web.state import AppState
 from subscribers.errors import BadTokenError
 from subscribers.models import SUPPRESSED, Subscriber
 from subscribers.suppression import leave
@@ -43,7 +43,7 @@ class Scope:
     lists: tuple[str, ...] | None
 
 
-def scope_of(web: Web, name: str) -> Scope:
+def scope_of(web: AppState, name: str) -> Scope:
     segment = web.config.segments.get(name)
     if segment is not None:
         title = segment.title or segment.name.replace("-", " ").title()
@@ -59,14 +59,14 @@ def masked(address: str) -> str:
     return f"{local[:1]}{'•' * max(2, min(len(local) - 1, 6))}@{domain}"
 
 
-def claim_of(web: Web, token: str) -> Claim | None:
+def claim_of(web: AppState, token: str) -> Claim | None:
     try:
         return web.links.read(token)
     except BadTokenError:
         return None
 
 
-def routes(web: Web) -> list[BaseRoute]:
+def routes(web: AppState) -> list[BaseRoute]:
     def forged() -> Response:
         return web.pages.message(
             "Link not valid",

@@ -32,7 +32,7 @@ from starlette.routing import BaseRoute, Route
 from digest.errors import ConfigError
 from digest.web.events import Tally, apply_events
 from digest.web.forms import BadRequest, read_body
-from digest.web.state import Web
+from digest.web.state import AppState
 
 SIGNATURE = "X-Twilio-Email-Event-Webhook-Signature"
 TIMESTAMP = "X-Twilio-Email-Event-Webhook-Timestamp"
@@ -53,7 +53,7 @@ def load_key(text: str) -> Any:
         ) from None
 
 
-def refusal(web: Web, request: Request, body: bytes) -> str:
+def refusal(web: AppState, request: Request, body: bytes) -> str:
     """Why the post must be refused (403), or an empty string when it may be applied."""
     if web.webhook_key is None:
         if web.config.web.unsigned_webhooks:
@@ -88,7 +88,7 @@ def parse(body: bytes) -> list[Any]:
     return events
 
 
-def routes(web: Web) -> list[BaseRoute]:
+def routes(web: AppState) -> list[BaseRoute]:
     def apply(events: list[Any]) -> Tally:
         for attempt in range(ATTEMPTS):
             try:

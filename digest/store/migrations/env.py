@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from alembic import context
 
-import digest.store.engagement  # (registers the engagement table)
 import digest.store.models  # noqa: F401  (registers Digest's tables)
 import subscribers.models  # noqa: F401  (registers the audience's tables)
 from subscribers.db import Base

@@ -7,15 +7,15 @@ import sys
 from pathlib import Path
 
 import click
-from sqlalchemy import select
 
-from digest.config import BACKENDS, load_config
+from digest.commands.options import backend_option, config_option
+from digest.config import load_config
 from digest.deliver.status import EditionStatusReport, statuses
 from digest.errors import DigestError
-from digest.options import config_option
-from digest.pipeline import SegmentReport, resume_edition, send_workers
+from digest.run.delivery import delivery_settings
+from digest.run.report import SegmentReport
+from digest.run.sending import resume_edition, send_workers, unfinished_editions
 from digest.store.database import open_store
-from digest.store.models import Edition, EditionStatus
 
 
 @click.command()
@@ -65,18 +65,16 @@ def _backends(r: EditionStatusReport) -> str:
 
 @click.command()
 @config_option
-@click.option("--backend", type=click.Choice(BACKENDS), default=None, help="Override the backend.")
+@backend_option
 def resume(config_path: Path, backend: str | None) -> None:
     """Continue every unfinished edition from the ledger."""
     config = load_config(config_path)
+    settings = delivery_settings(config)
     with open_store(config.database_url) as store:
-        with store.session() as session:
-            unfinished = list(
-                session.scalars(select(Edition.id).where(Edition.status == EditionStatus.sending))
-            )
-        with send_workers(store, config) as workers:
+        unfinished = unfinished_editions(store)
+        with send_workers(store, settings) as workers:
             reports: list[SegmentReport] = [
-                resume_edition(store, config, backend or "", edition, workers)
+                resume_edition(store, settings, backend or "", edition, workers)
                 for edition in unfinished
             ]
     if not reports:

@@ -7,11 +7,13 @@ import socket
 from pathlib import Path
 
 import click
+import uvicorn
 
+from digest.commands.options import config_option
 from digest.config import load_config
 from digest.errors import DigestError
-from digest.options import config_option
 from digest.store.database import open_store
+from digest.web.app import base_path, create_app
 
 
 class ListenError(DigestError):
@@ -46,10 +48,6 @@ def listen(host: str, port: int) -> socket.socket:
 @click.option("--port", type=int, default=None, help="Port to listen on (default: [web] port).")
 def serve(config_path: Path, host: str | None, port: int | None) -> None:
     """Serve sign-up, confirmation, unsubscribe, preferences and the SendGrid webhook."""
-    import uvicorn  # the web stack loads only for this command
-
-    from digest.web.app import base_path, create_app
-
     config = load_config(config_path)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # no migration chatter at startup

@@ -1,25 +1,27 @@
-"""``digest subscribers``: import, export, and the privacy requests (export-one, erase)."""
+"""``digest subscribers`` (import, export, and the privacy requests export-one and erase) and
+``digest segments`` (each segment's audience rule and how many people it reaches)."""
 
 from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import click
-from sqlalchemy import func, select, update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
+from digest.commands.options import config_option
 from digest.config import Config, load_config
+from digest.deliver.recipients import segment_rule
 from digest.errors import StoreError
-from digest.options import config_option
-from digest.pipeline import AudienceReport
+from digest.run.privacy import erase_person, personal_data
+from digest.run.subscribers_file import AudienceReport
+from digest.settings import AUDIENCE_KEYS, SegmentSettings
 from digest.store.database import open_store
-from digest.store.models import Batch, Delivery, Edition
-from subscribers import exporter, privacy
+from subscribers import exporter
+from subscribers.audience import sizes
 from subscribers.importer import (
     ImportOptions,
     ImportRejectedError,
@@ -116,11 +118,11 @@ def import_command(
         sys.exit(1)
 
 
-def print_merge(audience: AudienceReport, config: Config) -> bool:
-    """Print what a run's merge of the subscribers file did; True when it could not."""
+def print_merge(audience: AudienceReport, config: Config) -> None:
+    """Print what a run's merge of the subscribers file did, or why it could not."""
     if audience.error:
         click.echo(f"error: {audience.error}", err=True)
-        return True
+        return
     merged = audience.merged
     for note in merged.notes:
         click.echo(f"note: {note}", err=True)
@@ -129,7 +131,6 @@ def print_merge(audience: AudienceReport, config: Config) -> bool:
     _print_unknown_lists(merged, config)
     skipped = f"{len(merged.problems)} skipped"
     click.echo(f"subscribers: {merged.counts()}, {skipped}{merged.removals()}")
-    return False
 
 
 @subscribers_group.command("export")
@@ -167,10 +168,8 @@ def export_one(config_path: Path, email: str) -> None:
     Every field, lists, tags, attributes, suppression, and the editions sent to them.
     """
     config = load_config(config_path)
-    with open_store(config.database_url) as store, store.session() as session:
-        subscriber = privacy.find(session, email)
-        data = privacy.personal_data(session, subscriber)
-        data["deliveries"] = _deliveries(session, subscriber.id)
+    with open_store(config.database_url) as store:
+        data = personal_data(store, email)
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
@@ -184,14 +183,11 @@ def erase(config_path: Path, email: str) -> None:
     suppression list so that it is never mailed again.
     """
     config = load_config(config_path)
-    with open_store(config.database_url) as store, store.session() as session:
-        subscriber = privacy.find(session, email)
-        address, subscriber_id = subscriber.email, subscriber.id
-        placeholder = privacy.erase(session, subscriber, datetime.now(UTC))
-        scrubbed = _scrub_ledger(session, subscriber_id, address, placeholder)
+    with open_store(config.database_url) as store:
+        done = erase_person(store, email, datetime.now(UTC))
     click.echo(
-        f"erased {address}: personal data removed, {scrubbed} ledger rows scrubbed, "
-        f"address suppressed (now subscriber {subscriber_id}, {placeholder})"
+        f"erased {done.address}: personal data removed, {done.ledger_rows} ledger rows "
+        f"scrubbed, address suppressed (now subscriber {done.subscriber_id}, {done.placeholder})"
     )
 
 
@@ -212,37 +208,63 @@ def _print_unknown_lists(report: ImportReport, config: Config) -> None:
         )
 
 
-def _deliveries(session: Session, subscriber_id: int) -> list[dict[str, Any]]:
-    """The editions recorded for one subscriber in the send ledger, oldest first."""
-    query = (
-        select(Edition.id, Edition.segment, Edition.subject, Delivery.status, Delivery.sent_at)
-        .join(Edition, Edition.id == Delivery.edition_id)
-        .where(Delivery.subscriber_id == subscriber_id)
-        .order_by(Edition.created_at, Edition.id)
-    )
-    return [
-        {
-            "edition": edition_id,
-            "segment": segment,
-            "subject": subject,
-            "status": status.value,
-            "sent_at": sent_at.isoformat() if sent_at else None,
+@dataclass(frozen=True)
+class SegmentAudience:
+    segment: str
+    matching: int
+    sendable: int
+    personalised: bool
+    rule: str
+    settings: dict[str, object]
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "segment": self.segment,
+            "matching": self.matching,
+            "sendable": self.sendable,
+            "personalised": self.personalised,
+            "rule": self.rule,
+            "audience": self.settings,
         }
-        for edition_id, segment, subject, status, sent_at in session.execute(query)
-    ]
+
+    def as_text(self) -> str:
+        return (
+            f"{self.segment}: {self.matching} matching, {self.sendable} active (sendable), "
+            f"personalised {'yes' if self.personalised else 'no'}\n  {self.rule}"
+        )
 
 
-def _scrub_ledger(session: Session, subscriber_id: int, address: str, placeholder: str) -> int:
-    """Replace the address in the ledger rows and in any error text that quotes it."""
-    connection = session.connection()
-    rows = connection.execute(
-        update(Delivery)
-        .where(Delivery.subscriber_id == subscriber_id)
-        .values(email=placeholder, error=func.replace(Delivery.error, address, placeholder))
-    ).rowcount
-    connection.execute(
-        update(Batch)
-        .where(Batch.last_error.contains(address, autoescape=True))
-        .values(last_error=func.replace(Batch.last_error, address, placeholder))
-    )
-    return rows
+def audience_settings(segment: SegmentSettings) -> dict[str, object]:
+    """The segment's audience keys as written in the config, lists as JSON lists."""
+    out: dict[str, object] = {}
+    for key in sorted(AUDIENCE_KEYS):
+        value = getattr(segment, key)
+        if isinstance(value, dict):
+            value = {k: list(v) if isinstance(v, tuple) else v for k, v in value.items()}
+        out[key] = list(value) if isinstance(value, tuple) else value
+    return out
+
+
+@click.command()
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per segment.")
+def segments(config_path: Path, as_json: bool) -> None:
+    """Show each segment's audience rule, how many it matches and how many are sendable."""
+    config = load_config(config_path)
+    with open_store(config.database_url) as store, store.session() as session:
+        found = []
+        for segment in config.segments.values():
+            rule = segment_rule(segment)
+            matching, sendable = sizes(session, rule)
+            found.append(
+                SegmentAudience(
+                    segment.name,
+                    matching,
+                    sendable,
+                    segment.personalised,
+                    rule.describe(),
+                    audience_settings(segment),
+                )
+            )
+    for each in found:
+        click.echo(json.dumps(each.as_json()) if as_json else each.as_text())

@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
-from digest.config import BACKENDS
 from digest.errors import ConfigNotFoundError
+from digest.settings import BACKENDS
 
 
 def _existing_config(ctx: click.Context, param: click.Parameter, path: Path) -> Path:
@@ -43,3 +43,4 @@ backend_option = click.option(
     default=None,
     help="Deliver through this backend for this run, whatever the config says.",
 )
+segment_option = click.option("--segment", required=True, help="The segment's name.")

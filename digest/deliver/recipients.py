@@ -1,10 +1,13 @@
-"""Personalised editions: each reader gets the items in the tags they follow.
+"""Who gets an edition: one pending ledger row per reader, recorded before anything is sent.
 
-Readers are grouped by the tags they follow among the edition's own tags; each group gets
-one render (an :class:`~digest.store.models.EditionVariant`) and its own batches, so a
-batch is still one body for up to a thousand readers. A reader who follows no tag gets the
-whole edition (the edition's own render); one whose tags have nothing in this edition gets
-no email this time.
+A segment's readers are the active subscribers its audience rule matches
+(:func:`segment_rule`); :func:`record_recipients` numbers them into batches in SQL alone.
+In a personalised edition each reader gets the items in the tags they follow: readers are
+grouped by the tags they follow among the edition's own tags; each group gets one render
+(an :class:`~digest.store.models.EditionVariant`) and its own batches, so a batch is still
+one body for up to a thousand readers. A reader who follows no tag gets the whole edition
+(the edition's own render); one whose tags have nothing in this edition gets no email
+this time.
 """
 
 from __future__ import annotations
@@ -12,12 +15,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from sqlalchemy import ColumnElement, insert, select
+from sqlalchemy import ColumnElement, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from digest.compose.edition import Draft
 from digest.render.email import Rendered
+from digest.settings import SegmentSettings, moment
 from digest.store.models import Batch, BatchStatus, Delivery, DeliveryStatus, EditionVariant
+from subscribers.audience import Rule, conditions
 from subscribers.models import Subscriber
 
 Topics = tuple[str, ...]
@@ -127,3 +132,82 @@ def _delivery(edition_id: int, subscriber: int, email: str, number: int) -> dict
         "message_id": "",
         "error": "",
     }
+
+
+def segment_rule(segment: SegmentSettings) -> Rule:
+    """The segment's audience as the subscribers package's :class:`Rule`."""
+    return Rule(
+        lists=segment.lists,
+        where=segment.where,
+        statuses=segment.status,
+        follows_any=segment.follows_any,
+        follows_all=segment.follows_all,
+        follows_none=segment.follows_none,
+        frequencies=segment.frequency,
+        attributes_in=segment.attribute_in,
+        attributes_exist=segment.attribute_exists,
+        signed_up_after=moment(segment.signed_up_after),
+        signed_up_before=moment(segment.signed_up_before),
+    )
+
+
+def audience(segment: SegmentSettings) -> ColumnElement[bool]:
+    """SQL for the segment's readers."""
+    return conditions(segment_rule(segment))
+
+
+def record_recipients(session: Session, edition_id: int, rule: Rule, batch_size: int) -> int:
+    """One pending row per active subscriber the rule matches, and their batches, in SQL only.
+
+    Only active subscribers are recorded, whatever statuses the rule names.
+    """
+    number = func.row_number().over(order_by=Subscriber.id) - 1
+    readers = select(
+        literal(edition_id),
+        Subscriber.id,
+        Subscriber.email,
+        number // batch_size,
+        literal(DeliveryStatus.pending.value),
+        literal(""),
+        literal(""),
+    ).where(conditions(rule))
+    session.execute(
+        insert(Delivery).from_select(
+            ["edition_id", "subscriber_id", "email", "batch", "status", "message_id", "error"],
+            readers,
+        )
+    )
+    groups = (
+        select(
+            Delivery.edition_id,
+            Delivery.batch,
+            func.count(),
+            literal(BatchStatus.pending.value),
+            literal(False),
+            literal(""),
+            literal(0),
+            literal(""),
+            literal(""),
+            literal(""),
+        )
+        .where(Delivery.edition_id == edition_id)
+        .group_by(Delivery.edition_id, Delivery.batch)
+    )
+    session.execute(
+        insert(Batch).from_select(
+            [
+                "edition_id",
+                "number",
+                "size",
+                "status",
+                "in_doubt",
+                "doubt_resolution",
+                "attempts",
+                "message_id",
+                "last_error",
+                "claimed_by",
+            ],
+            groups,
+        )
+    )
+    return int(session.scalar(select(func.count()).where(Delivery.edition_id == edition_id)) or 0)

@@ -1,0 +1,28 @@
+"""What a send needs to know, and nothing more: the backend and its settings, the sender,
+and how the ledger's batches are worked through. The run builds it from the config."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from digest.settings import SenderSettings, SendGridSettings, SmtpSettings
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    backend: str  # outbox, smtp or sendgrid
+    sender: SenderSettings  # the From, the postal address and the base of the links
+    outbox_dir: Path
+    smtp: SmtpSettings  # ca_file already resolved
+    sendgrid: SendGridSettings
+    batch_size: int  # recipients per batch, at most 1000
+    concurrency: int  # batches in flight, across the worker processes
+    processes: int  # worker processes for a large edition; 1: this process's threads
+    in_doubt: str  # what a batch a crashed sender may have handed over gets: resend or skip
+    claim_timeout: float  # seconds after which another worker's claim counts as abandoned
+    origin: str = ""  # where these settings were written (the config file), for messages
+
+    def using(self, backend: str) -> DeliverySettings:
+        """The same settings with another backend ("" keeps this one)."""
+        return replace(self, backend=backend) if backend else self

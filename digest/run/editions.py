@@ -1,0 +1,116 @@
+"""Record an edition: its render, items and recipients in one transaction, under the
+segment's lock, so that two runs at once make one edition."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from digest.compose.edition import Draft
+from digest.compose.editor_choices import consume
+from digest.deliver.recipients import (
+    RenderVariant,
+    audience,
+    record_personal_recipients,
+    record_recipients,
+    segment_rule,
+)
+from digest.render.email import Rendered
+from digest.store.database import Store
+from digest.store.models import Edition, EditionItem, EditionStatus, SegmentLock
+
+ANOTHER_RUN = 0  # what record_edition returns when another run recorded this edition first
+
+
+def record_edition(
+    store: Store,
+    draft: Draft,
+    rendered: Rendered,
+    *,
+    slot: str,
+    now: datetime,
+    backend: str,
+    batch_size: int,
+    seen: int | None,
+    render_variant: RenderVariant | None = None,
+) -> int | None:
+    """Store the edition, its items and its recipients in one transaction.
+
+    Returns the edition's id; None when the slot already ran; :data:`ANOTHER_RUN` when
+    another run recorded an edition of this segment since ``seen``, the newest edition
+    before this draft was composed (its articles are that edition's now). The segment's
+    lock row serialises concurrent runs. ``seen`` is read before composing because
+    composing reads in several statements: an edition recorded between them would not
+    show in the draft's ``since`` and the same articles would go out twice.
+    """
+    segment = draft.segment
+    try:
+        with store.session() as session:
+            lock_segment(session, segment.name, now)
+            if latest_edition(session, segment.name) != seen:
+                return ANOTHER_RUN
+            edition = Edition(
+                segment=segment.name,
+                slot=slot,
+                status=EditionStatus.sending,
+                created_at=now,
+                backend=backend,
+                subject=rendered.subject,
+                preheader=rendered.preheader,
+                html=rendered.html,
+                text=rendered.text,
+                placeholder_nonce=rendered.placeholders.nonce,
+            )
+            session.add(edition)
+            session.flush()
+            session.add_all(
+                EditionItem(
+                    edition_id=edition.id,
+                    article_id=item.article_id,
+                    position=position,
+                    score=item.score,
+                    summary=item.summary,
+                    reason=item.reason,
+                )
+                for position, item in enumerate(rendered.items, start=1)
+            )
+            used = [item.article_id for item in draft.items]
+            consume(session, segment.name, [*used, *draft.considered])
+            if segment.personalised and render_variant is not None:
+                record_personal_recipients(
+                    session, edition.id, draft, audience(segment), batch_size, render_variant
+                )
+            else:
+                record_recipients(session, edition.id, segment_rule(segment), batch_size)
+            return edition.id
+    except IntegrityError:
+        return None
+
+
+def latest_edition(session: Session, segment: str) -> int | None:
+    """The id of the segment's newest edition (ids grow as editions are recorded)."""
+    return session.scalar(select(func.max(Edition.id)).where(Edition.segment == segment))
+
+
+def unfinished_edition(store: Store, segment: str) -> int | None:
+    """The segment's edition still being sent, if there is one."""
+    with store.session() as session:
+        return session.scalar(
+            select(Edition.id).where(
+                Edition.segment == segment, Edition.status == EditionStatus.sending
+            )
+        )
+
+
+def lock_segment(session: Session, segment: str, now: datetime) -> None:
+    """Hold the segment's lock row until the transaction ends (a write lock on SQLite)."""
+    if session.get(SegmentLock, segment) is None:
+        try:
+            with session.begin_nested():
+                session.add(SegmentLock(segment=segment, locked_at=now))
+        except IntegrityError:
+            pass  # another run created it first; the update below waits for its lock
+    session.execute(update(SegmentLock).where(SegmentLock.segment == segment).values(locked_at=now))

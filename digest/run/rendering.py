@@ -1,0 +1,15 @@
+"""Render a draft as the config asks: the sender's identity, the time zone, the templates."""
+
+from __future__ import annotations
+
+from digest.compose.edition import Draft
+from digest.config import Config
+from digest.render.email import Identity, Rendered, render
+
+
+def render_draft(config: Config, draft: Draft, topics: tuple[str, ...] = ()) -> Rendered:
+    """``draft`` rendered once (for the readers of ``topics``, in a personalised edition)."""
+    identity = Identity(config.sender.name, config.sender.postal_address, config.zone)
+    general = config.general
+    templates = config.resolve(general.templates_dir) if general.templates_dir else None
+    return render(draft, identity, templates, topics)

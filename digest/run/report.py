@@ -1,0 +1,38 @@
+"""What a run says about each segment: one row of the results table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class SegmentReport:
+    segment: str
+    items: int = 0
+    recipients: int = 0
+    written: int = 0
+    preview: Path | None = None
+    note: str = ""
+    failed: bool = False
+    backend: str = ""  # the backend this run delivered the edition through, if it did
+
+    @property
+    def delivered(self) -> str:
+        return delivered_word(self.backend)
+
+
+def delivered_word(backend: str) -> str:
+    """What a backend does with a message: "written" to the outbox, or "sent"."""
+    return "written" if backend == "outbox" else "sent"
+
+
+Finisher = Callable[[], SegmentReport]
+"""Waits for a segment's sending to end and reports it (worker processes may still be
+sending it while the run records the next segment's edition)."""
+
+
+def already(report: SegmentReport) -> Finisher:
+    """A finisher with nothing left to wait for."""
+    return lambda: report

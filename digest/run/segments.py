@@ -1,0 +1,162 @@
+"""Each segment of a run: compose its next edition, render it once (and once per reader
+group), record it with its recipients, and start sending it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from digest.clock import utcnow
+from digest.compose.edition import Draft, compose
+from digest.compose.pool import Pool
+from digest.config import Config
+from digest.deliver.progress import Progress
+from digest.deliver.recipients import Topics, audience, reader_groups, variant_draft
+from digest.deliver.settings import DeliverySettings
+from digest.deliver.workers import SendWorkers
+from digest.errors import DigestError
+from digest.render.email import Rendered
+from digest.run.delivery import delivery_settings
+from digest.run.editions import ANOTHER_RUN, record_edition, unfinished_edition
+from digest.run.rendering import render_draft
+from digest.run.report import Finisher, SegmentReport, already
+from digest.run.sending import send_workers, start_send
+from digest.settings import SegmentSettings
+from digest.store.database import Store
+
+
+def slot_now(config: Config, now: datetime) -> str:
+    """The run key of an unscheduled run: the local minute."""
+    return "at " + now.astimezone(config.zone).strftime("%Y-%m-%dT%H:%M")
+
+
+def run_segments(
+    store: Store,
+    config: Config,
+    backend: str,
+    names: Sequence[str],
+    *,
+    now: datetime | None = None,
+    slot: str = "",
+) -> list[SegmentReport]:
+    """Run each named segment once; one segment's failure never stops the others.
+
+    ``backend`` names the delivery backend; empty means the configured one.
+    """
+    now = now or utcnow()
+    settings = delivery_settings(config)
+    known = [config.segments[name] for name in names if name in config.segments]
+    with store.session() as session:
+        pool = Pool.load(session, known, now)  # read once for every segment
+    finishers: list[Finisher] = []
+    with send_workers(store, settings) as workers:
+        for name in names:
+            try:
+                segment = config.segment(name)
+                slot_key = slot or slot_now(config, now)
+                run = SegmentRun(store, config, settings, backend, pool, workers)
+                finish = run.start(segment, now, slot_key)
+            except DigestError as e:
+                finish = already(SegmentReport(name, note=f"error: {e}", failed=True))
+            # While worker processes send this edition, record the next one; in a terminal,
+            # one edition at a time, so that each progress bar runs to its end.
+            finishers.append(already(wait_for(name, finish)) if Progress.shown() else finish)
+        return [wait_for(name, finish) for name, finish in zip(names, finishers, strict=True)]
+
+
+def wait_for(name: str, finish: Finisher) -> SegmentReport:
+    """The segment's report once its sending has ended; an error becomes a failed report."""
+    try:
+        return finish()
+    except DigestError as e:
+        return SegmentReport(name, note=f"error: {e}", failed=True)
+
+
+class SegmentRun:
+    """One segment's turn in a run, over the run's articles and worker processes."""
+
+    def __init__(
+        self,
+        store: Store,
+        config: Config,
+        settings: DeliverySettings,
+        backend: str,
+        pool: Pool | None = None,
+        workers: SendWorkers | None = None,
+    ) -> None:
+        self.store = store
+        self.config = config
+        self.settings = settings
+        self.backend = backend
+        self.pool = pool  # the articles the run composes from (read per segment if None)
+        self.workers = workers
+
+    def start(self, segment: SegmentSettings, now: datetime, slot: str) -> Finisher:
+        """Compose, render, record and start sending the segment's next edition; the
+        returned function waits for the sending's end and reports."""
+        unfinished = unfinished_edition(self.store, segment.name)
+        if unfinished is not None:
+            note = "resumed an unfinished edition"
+            return self._send(unfinished, note)
+        with self.store.session() as session:
+            pool = self.pool or Pool.load(session, [segment], now)
+            seen = pool.history(segment.name).latest  # read before composing: see record_edition
+            weights = {s.name: s.weight for s in self.config.sources}
+            draft = compose(session, segment, now, source_weights=weights, pool=pool)
+        if not draft.items:
+            since = (
+                draft.since.astimezone(self.config.zone).strftime("%Y-%m-%d %H:%M %Z")
+                if draft.since
+                else "the start"
+            )
+            return already(SegmentReport(segment.name, note=f"no new articles since {since}"))
+        if len(draft.items) < segment.min_items:  # nothing recorded: they stay new next time
+            waiting = f"only {len(draft.items)} new items; waiting for {segment.min_items}"
+            return already(SegmentReport(segment.name, note=waiting))
+        variants = self._variants(draft)
+        edition_id = record_edition(
+            self.store,
+            draft,
+            render_draft(self.config, draft),
+            slot=slot,
+            now=now,
+            backend=self.backend or self.settings.backend,
+            batch_size=self.settings.batch_size,
+            seen=seen,
+            render_variant=variants.render,
+        )
+        if edition_id is None:
+            return already(SegmentReport(segment.name, note=f"already ran for slot {slot}"))
+        if edition_id == ANOTHER_RUN:
+            note = "another run made this edition just now"
+            return already(SegmentReport(segment.name, note=note))
+        return self._send(edition_id)
+
+    def _variants(self, draft: Draft) -> Variants:
+        """The renders of a personalised edition's reader groups, made before the segment is
+        locked (a group that appears meanwhile renders while it is)."""
+        variants = Variants(self.config)
+        if draft.segment.personalised:
+            with self.store.session() as session:
+                groups, _ = reader_groups(session, draft, audience(draft.segment))
+            for topics in sorted(t for t in groups if t is not None):
+                variants.render(variant_draft(draft, topics), topics)
+        return variants
+
+    def _send(self, edition_id: int, note: str = "") -> Finisher:
+        return start_send(
+            self.store, self.settings, self.backend, edition_id, note, workers=self.workers
+        )
+
+
+class Variants:
+    """Each reader group's render, made once."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.made: dict[Topics, Rendered] = {}
+
+    def render(self, draft: Draft, topics: Topics) -> Rendered:
+        if topics not in self.made:
+            self.made[topics] = render_draft(self.config, draft, topics)
+        return self.made[topics]
