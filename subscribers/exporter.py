@@ -19,24 +19,12 @@ from typing import Any, TextIO, cast
 
 from sqlalchemy import Connection, Table, select
 
+from subscribers.columns import COLUMNS
 from subscribers.errors import AudienceError
 from subscribers.importer.addresses import is_erased
 from subscribers.importer.rows import FREQUENCY_KEY
 from subscribers.models import Membership, Status, Subscriber
 
-COLUMNS = (
-    "email",
-    "name",
-    "status",
-    "frequency",
-    "timezone",
-    "locale",
-    "followed_tags",
-    "lists",
-    "attributes",
-    "signed_up_at",
-    "confirmed_at",
-)
 FORMATS = ("csv", "jsonl")
 PAGE = 5_000
 _TIMES = ("signed_up_at", "confirmed_at")

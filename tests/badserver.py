@@ -6,7 +6,6 @@ port and the monotonic time they arrived, so tests can check what Digest asked a
 
 from __future__ import annotations
 
-import socket
 import sys
 import threading
 import time
@@ -14,6 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from helpers import in_thread
 
 
 @dataclass
@@ -119,24 +120,10 @@ def serve(host: str = "127.0.0.1") -> Iterator[BadServer]:
         def log_message(self, format: str, *args: object) -> None:
             return None
 
-    server = _QuietServer((host, 0), Handler)
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    state.port = server.server_address[1]
-    state.url = f"http://{host}:{state.port}"
-    try:
-        yield state
-    finally:
-        stopping.set()
-        server.shutdown()
-        server.server_close()
-        thread.join()
-
-
-def free_port() -> int:
-    """A port nothing listens on (for a refused connection)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    with in_thread(_QuietServer((host, 0), Handler)) as port:
+        state.port = port
+        state.url = f"http://{host}:{state.port}"
+        try:
+            yield state
+        finally:
+            stopping.set()  # before the server closes: it waits for the handlers to finish

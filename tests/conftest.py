@@ -1,4 +1,5 @@
-"""Shared fixtures: a store on SQLite and (when configured) PostgreSQL, the example newsroom."""
+"""Shared fixtures: a store on SQLite and (when configured) PostgreSQL, the example newsroom,
+the web app on it, a plain SMTP server and the SendGrid stand-in."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import EXAMPLE, use_database
+from aiosmtpd.controller import Controller
+from helpers import EXAMPLE, Inbox, free_port, use_database
+from sendgrid_standin import SendGridStandIn
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from webtools import Site, open_site
 
 from digest.store.database import Store, open_store
 
@@ -60,6 +64,35 @@ def newsroom(tmp_path: Path, database_url: str) -> Path:
     config = folder / "digest.toml"
     use_database(config, database_url)
     return config
+
+
+@pytest.fixture
+def site(newsroom: Path, store: Store) -> Iterator[Site]:
+    """The web app on the newsroom's config and store, through an in-process client."""
+    with open_site(newsroom, store) as opened:
+        yield opened
+
+
+@pytest.fixture
+def inbox() -> Iterator[tuple[Inbox, int]]:
+    """A plain SMTP server on 127.0.0.1 (no TLS, no login) and its port."""
+    handler, port = Inbox(), free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield handler, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def sendgrid(monkeypatch: pytest.MonkeyPatch) -> Iterator[SendGridStandIn]:
+    """The SendGrid stand-in, with the key and the signing secret a send needs."""
+    with SendGridStandIn() as standin:
+        monkeypatch.setenv("SENDGRID_API_HOST", standin.url)
+        monkeypatch.setenv("SENDGRID_API_KEY", "SG.test-key")
+        monkeypatch.setenv("DIGEST_SECRET_KEY", "test-signing-key")
+        yield standin
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

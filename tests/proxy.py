@@ -3,12 +3,12 @@ upstream server on 127.0.0.1, with or without the prefix, as nginx's ``proxy_pas
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
+from helpers import in_thread
 
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
 
@@ -50,11 +50,5 @@ def handler_for(upstream: str, prefix: str, strip: bool) -> type[BaseHTTPRequest
 def reverse_proxy(port: int, upstream: str, prefix: str, *, strip: bool) -> Iterator[str]:
     """Serve on 127.0.0.1:``port`` until the block ends; yields the public base URL."""
     server = ThreadingHTTPServer(("127.0.0.1", port), handler_for(upstream, prefix, strip))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with in_thread(server):
         yield f"http://127.0.0.1:{port}{prefix}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from badserver import BadServer, Reply, serve
 from click.testing import CliRunner
-from helpers import EXAMPLE, use_database
+from helpers import EXAMPLE, use_database, write_intake_config
 from sqlalchemy import select
 
 from digest.cli import cli
@@ -131,14 +131,11 @@ def write_config(tmp_path: Path, database_url: str, server: BadServer, names: li
         f'[sources.{name}]\nurl = "{server.url}/{name}.xml"\nallow_private = true\n'
         for name in names
     )
-    path = tmp_path / "digest.toml"
-    path.write_text(
-        '[sender]\nemail = "d@news.example"\npostal_address = "1 Road"\n'
-        'base_url = "https://news.example"\n[segments.all]\n'
+    path = write_intake_config(
+        tmp_path / "digest.toml",
         f"[intake]\ntimeout = 0.5\nhost_delay = 0\nmax_bytes = {MAX_BYTES}\n"
         f'[sources.good]\nurl = "{server.url}/good.xml"\nallow_private = true\n'
         f'[sources.internal]\nurl = "{server.url}/good.xml"\n' + sources,
-        encoding="utf-8",
     )
     use_database(path, database_url)
     return path

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import clean_text
+from helpers import clean_text, write_intake_config
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
@@ -297,12 +297,8 @@ def test_a_plug_in_every_article_never_reaches_the_store(store: Store, tmp_path:
     unique = "The ferry timetable, alone of all the news, appears in this one story only."
     feed = tmp_path / "gazette.xml"
     feed.write_text(_feed([_story(n, unique if n == 2 else "") for n in range(4)]), "utf-8")
-    config_path = tmp_path / "digest.toml"
-    config_path.write_text(
-        '[sender]\nemail = "d@news.example"\npostal_address = "1 Road"\n'
-        'base_url = "https://news.example"\n[segments.all]\n'
-        '[sources.gazette]\npath = "gazette.xml"\n',
-        encoding="utf-8",
+    config_path = write_intake_config(
+        tmp_path / "digest.toml", '[sources.gazette]\npath = "gazette.xml"\n'
     )
     config = load_config(config_path)
     assert [r.line for r in ingest_all(store, config, NOW)] == ["ok gazette 4 new, 0 updated"]

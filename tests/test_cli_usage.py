@@ -5,25 +5,18 @@ the backend's secret, the results table and what a failed resume says."""
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import pty
-import socket
 import struct
 import subprocess
 import sys
 import termios
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from helpers import ROOT
-from newsdesk import write_city_feed
+from helpers import ROOT, Inbox, free_port, run_cli, write_desk
 from sqlalchemy import func, select
 
-from digest.cli import main
 from digest.commands.intake import extract
 from digest.config import load_config
 from digest.errors import StoreError
@@ -34,54 +27,7 @@ from subscribers.models import Subscriber
 
 SEGMENT = "politics"
 CLI = [sys.executable, "-c", "from digest.cli import main; main()"]
-
-
-def digest(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as e:
-        code = e.code if isinstance(e.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def write_desk(folder: Path, database_url: str = "", tables: str = "") -> Path:
-    """One feed of two articles, three readers, one segment; ``tables`` adds settings."""
-    folder.mkdir(parents=True, exist_ok=True)
-    write_city_feed(folder)
-    (folder / "subscribers.csv").write_text(
-        "email,name,lists\n"
-        + "".join(f"{who}@readers.example,{who},{SEGMENT}\n" for who in ("ada", "bob", "cy")),
-        encoding="utf-8",
-    )
-    config = folder / "digest.toml"
-    config.write_text(
-        f"""
-[digest]
-database_url = {json.dumps(database_url)}
-timezone = "Europe/Helsinki"
-
-[sender]
-name = "City Desk"
-email = "digest@desk.example"
-postal_address = "1 Harbour Street, 00100 Helsinki, Finland"
-base_url = "https://desk.example/digest"
-
-[audience]
-subscribers_file = "subscribers.csv"
-
-[sources.desk]
-path = "feed.xml"
-
-[segments.{SEGMENT}]
-lists = ["{SEGMENT}"]
-lookback_days = 36500
-{tables}
-""",
-        encoding="utf-8",
-    )
-    return config
+READERS = {f"{who}@readers.example": who for who in ("ada", "bob", "cy")}
 
 
 def nothing_done(config_path: Path) -> bool:
@@ -101,9 +47,9 @@ def nothing_done(config_path: Path) -> bool:
 def test_run_with_an_unknown_segment_does_nothing_and_suggests_the_near_one(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, database_url: str
 ) -> None:
-    config = write_desk(tmp_path / "desk", database_url)
+    config = write_desk(tmp_path / "desk", READERS, database_url)
 
-    code, out, err = digest(capsys, "run", "--config", str(config), "--segment", "politcs")
+    code, out, err = run_cli(capsys, "run", "--config", str(config), "--segment", "politcs")
 
     assert code == 2
     assert out == ""  # no ingest lines, no subscriber line, no results table
@@ -126,9 +72,9 @@ def test_run_with_an_unknown_segment_does_nothing_and_suggests_the_near_one(
 def test_every_command_refuses_an_unknown_segment_first(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, command: list[str]
 ) -> None:
-    config = write_desk(tmp_path / "desk")
+    config = write_desk(tmp_path / "desk", READERS)
 
-    code, out, err = digest(capsys, *command, "--config", str(config))
+    code, out, err = run_cli(capsys, *command, "--config", str(config))
 
     assert code == 2 and out == ""
     assert err.splitlines() == ["error: unknown segment 'sports': choose one of politics"]
@@ -153,7 +99,7 @@ def test_a_config_path_given_that_does_not_exist_is_a_usage_error_saying_so(
 ) -> None:
     missing = tmp_path / "nope.toml"
 
-    code, out, err = digest(capsys, *command, "--config", str(missing))
+    code, out, err = run_cli(capsys, *command, "--config", str(missing))
 
     assert code == 2 and out == ""
     assert err.splitlines() == [
@@ -170,7 +116,7 @@ def test_a_missing_config_names_where_its_path_came_from(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("DIGEST_CONFIG", raising=False)
-    code, _, err = digest(capsys, *command)
+    code, _, err = run_cli(capsys, *command)
     assert code == 2
     assert err.splitlines() == [
         f"error: {tmp_path / 'digest.toml'}: config file not found; "
@@ -178,7 +124,7 @@ def test_a_missing_config_names_where_its_path_came_from(
     ]
 
     monkeypatch.setenv("DIGEST_CONFIG", "elsewhere.toml")
-    code, _, err = digest(capsys, *command)
+    code, _, err = run_cli(capsys, *command)
     assert code == 2
     assert err.splitlines() == [
         "error: elsewhere.toml: config file not found (the path in $DIGEST_CONFIG); "
@@ -190,10 +136,10 @@ def test_a_missing_config_names_where_its_path_came_from(
 def test_the_config_from_the_environment_is_used(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config = write_desk(tmp_path / "desk")
+    config = write_desk(tmp_path / "desk", READERS)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DIGEST_CONFIG", str(config))
-    code, out, _ = digest(capsys, "preview", "--segment", SEGMENT)
+    code, out, _ = run_cli(capsys, "preview", "--segment", SEGMENT)
     assert (code, out) == (0, "no new articles\n")  # nothing ingested yet
 
 
@@ -207,13 +153,13 @@ def test_an_smtp_username_without_its_password_stops_before_any_work(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("DIGEST_SMTP_PASSWORD", raising=False)
-    config = with_smtp(write_desk(tmp_path / "desk", database_url), 9, 'username = "desk"')
+    config = with_smtp(write_desk(tmp_path / "desk", READERS, database_url), 9, 'username = "desk"')
 
     for command in (
         ["run", "--backend", "smtp"],
         ["send", "--segment", SEGMENT, "--backend", "smtp"],
     ):
-        code, out, err = digest(capsys, *command, "--config", str(config))
+        code, out, err = run_cli(capsys, *command, "--config", str(config))
         assert code == 1 and out == ""
         assert err.splitlines() == [
             f"error: {config} [smtp] username: 'desk' logs in, but DIGEST_SMTP_PASSWORD is "
@@ -237,16 +183,16 @@ def test_sender_name_is_in_the_settings_reference() -> None:
 def test_status_of_an_empty_store_says_there_are_no_editions(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, database_url: str
 ) -> None:
-    config = write_desk(tmp_path / "desk", database_url)
+    config = write_desk(tmp_path / "desk", READERS, database_url)
 
-    code, out, err = digest(capsys, "status", "--config", str(config))
+    code, out, err = run_cli(capsys, "status", "--config", str(config))
     assert (code, out, err) == (
         0,
         "no editions yet; `digest run` or `digest send` makes the first\n",
         "",
     )
 
-    code, out, err = digest(capsys, "status", "--config", str(config), "--json")
+    code, out, err = run_cli(capsys, "status", "--config", str(config), "--json")
     assert code == 0
     assert out == ""  # JSON Lines: no edition, no line
     assert err == "no editions yet; `digest run` or `digest send` makes the first\n"
@@ -281,7 +227,7 @@ def test_a_postgres_url_without_the_driver_says_how_to_install_it(
 
 
 def test_a_bad_value_in_defaults_is_reported_against_defaults(tmp_path: Path) -> None:
-    config = write_desk(tmp_path / "desk")
+    config = write_desk(tmp_path / "desk", READERS)
     body = config.read_text(encoding="utf-8").replace(
         "[audience]", '[defaults]\nmax_items = "8"\n\n[audience]'
     )
@@ -301,35 +247,6 @@ def test_a_bad_value_in_defaults_is_reported_against_defaults(tmp_path: Path) ->
         load_config(config)
 
 
-class Inbox:
-    """An SMTP server that accepts everything (no TLS, no login)."""
-
-    def __init__(self) -> None:
-        self.received: list[str] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.received.extend(envelope.rcpt_tos)
-        return "250 2.0.0 queued"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@pytest.fixture
-def inbox() -> Iterator[tuple[Inbox, int]]:
-    handler, port = Inbox(), free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield handler, port
-    finally:
-        controller.stop()
-
-
 def with_smtp(config: Path, port: int, more: str = "") -> Path:
     """Add an [smtp] table for a server on 127.0.0.1 without TLS."""
     table = f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\ntimeout = 5\n'
@@ -347,9 +264,9 @@ def test_the_results_table_says_sent_for_smtp_and_written_for_the_outbox(
 ) -> None:
     monkeypatch.setenv("DIGEST_SECRET_KEY", "test-signing-key")
     handler, port = inbox
-    config = with_smtp(write_desk(tmp_path / "desk", database_url), port)
+    config = with_smtp(write_desk(tmp_path / "desk", READERS, database_url), port)
 
-    code, out, err = digest(capsys, "run", "--config", str(config), "--backend", "smtp")
+    code, out, err = run_cli(capsys, "run", "--config", str(config), "--backend", "smtp")
 
     assert code == 0, err
     assert len(handler.received) == 3
@@ -357,8 +274,8 @@ def test_the_results_table_says_sent_for_smtp_and_written_for_the_outbox(
     assert header.split() == ["segment", "items", "recipients", "sent", "open"]
     assert row.split()[:4] == [SEGMENT, "1", "3", "3"]
 
-    outbox = with_smtp(write_desk(tmp_path / "other", ""), port)
-    code, out, _ = digest(capsys, "run", "--config", str(outbox))
+    outbox = with_smtp(write_desk(tmp_path / "other", READERS, ""), port)
+    code, out, _ = run_cli(capsys, "run", "--config", str(outbox))
     assert code == 0
     assert out.splitlines()[-2].split() == ["segment", "items", "recipients", "written", "open"]
 
@@ -370,15 +287,16 @@ def test_a_failed_resume_says_what_to_check_not_to_resume(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("DIGEST_SECRET_KEY", "test-signing-key")
-    config = with_smtp(write_desk(tmp_path / "desk", database_url), free_port())  # no server
+    nobody = free_port()  # no server
+    config = with_smtp(write_desk(tmp_path / "desk", READERS, database_url), nobody)
 
-    code, out, _ = digest(
+    code, out, _ = run_cli(
         capsys, "send", "--config", str(config), "--segment", SEGMENT, "--backend", "smtp"
     )
     assert code == 1
     assert "`digest resume` continues it" in out  # the run points to resume
 
-    code, out, _ = digest(capsys, "resume", "--config", str(config), "--backend", "smtp")
+    code, out, _ = run_cli(capsys, "resume", "--config", str(config), "--backend", "smtp")
     assert code == 1
     (line,) = out.splitlines()
     assert line.startswith(f"{SEGMENT}: 3 recipients, 0 sent now (stopped: cannot connect")
@@ -412,7 +330,7 @@ def terminal_screen(raw: bytes) -> list[str]:
 
 
 def test_in_a_terminal_the_table_follows_the_intake_lines_directly(tmp_path: Path) -> None:
-    config = write_desk(tmp_path / "desk")
+    config = write_desk(tmp_path / "desk", READERS)
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
     process = subprocess.Popen(

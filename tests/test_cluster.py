@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from helpers import EXAMPLE
+from helpers import EXAMPLE, write_intake_config
 from sqlalchemy import delete, func, select
 from stories import load_stories, pairwise_quality
 
@@ -173,13 +173,7 @@ def config_with(tmp_path: Path, feeds: dict[str, str]) -> Path:
     for name, xml in feeds.items():
         (tmp_path / f"{name}.xml").write_text(xml, encoding="utf-8")
         sources += f'[sources.{name}]\npath = "{name}.xml"\ntitle = "{name.title()}"\n'
-    path = tmp_path / "digest.toml"
-    path.write_text(
-        '[sender]\nemail = "d@news.example"\npostal_address = "1 Road"\n'
-        'base_url = "https://news.example"\n[segments.all]\n' + sources,
-        encoding="utf-8",
-    )
-    return path
+    return write_intake_config(tmp_path / "digest.toml", sources)
 
 
 def report(story: str, outlet: str) -> tuple[str, str, str, str]:

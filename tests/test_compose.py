@@ -3,14 +3,14 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from helpers import EXAMPLE
+from helpers import EXAMPLE, add_edition
 
 from digest.compose.edition import compose
 from digest.config import load_config
 from digest.intake.ingest import ingest_all
 from digest.settings import SegmentSettings
 from digest.store.database import Store
-from digest.store.models import Edition, EditionItem, EditionStatus
+from digest.store.models import EditionItem, EditionStatus
 from subscribers.audience import Rule, audience
 from subscribers.importer import SubscriberRow, merge
 
@@ -74,18 +74,7 @@ def test_articles_seen_before_the_last_edition_are_not_new(store: Store) -> None
     segment = SegmentSettings(name="s", max_items=2)
     with store.session() as session:
         draft = compose(session, segment, NOW)
-        edition = Edition(
-            segment="s",
-            slot="x",
-            status=EditionStatus.sent,
-            created_at=NOW,
-            sent_at=NOW,
-            subject="s",
-            html="",
-            text="",
-        )
-        session.add(edition)
-        session.flush()
+        edition = add_edition(session, "s", "x", EditionStatus.sent, NOW, sent_at=NOW, subject="s")
         session.add_all(
             EditionItem(
                 edition_id=edition.id, article_id=i.article_id, position=n, score=0, summary=""

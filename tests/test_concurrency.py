@@ -25,7 +25,7 @@ from typing import TypeVar
 
 import pytest
 from feedserver import Route, serve
-from helpers import ROOT
+from helpers import ROOT, write_intake_config
 from sqlalchemy import func, select
 
 from digest.config import load_config
@@ -153,13 +153,8 @@ def test_two_runs_ingesting_the_same_sources_at_once_store_each_article_once(
         stores = [stack.enter_context(open_store(database_url)) for _ in range(2)]
         reference = stack.enter_context(open_store(f"sqlite:///{tmp_path / 'reference.db'}"))
         sources = "".join(f'[sources.{n}]\nurl = "{server.url}/{f}"\n' for n, f in feeds.items())
-        config_path.write_text(
-            '[sender]\nemail = "d@news.example"\npostal_address = "1 Road"\n'
-            'base_url = "https://news.example"\n'
-            '[intake]\nallow_hosts = ["127.0.0.1"]\nhost_delay = 0\n'
-            "[segments.all]\n" + sources,
-            encoding="utf-8",
-        )
+        intake = '[intake]\nallow_hosts = ["127.0.0.1"]\nhost_delay = 0\n'
+        write_intake_config(config_path, intake + sources)
         config = load_config(config_path)  # ingest_all writes to the store it is given
         if visited:
             for name, file in feeds.items():

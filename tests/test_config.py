@@ -3,19 +3,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import EXAMPLE
+from helpers import EXAMPLE, MINIMAL
 
 from digest.config import load_config
 from digest.errors import ConfigError, UnknownSegmentError
 from digest.settings import Secret, env_secret
-
-MINIMAL = """
-[sender]
-email = "digest@news.example"
-postal_address = "1 Main Street, Springfield"
-base_url = "https://news.example"
-[segments.daily]
-"""
 
 
 def write(tmp_path: Path, body: str) -> Path:

@@ -6,20 +6,18 @@ import html
 import json
 import time
 import types
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from newsdesk import write_city_feed
+from helpers import cli, ledger, send_segment, write_desk
 from sendgrid_standin import SendGridStandIn
 from sqlalchemy import select
 
 import digest.deliver.sendgrid
-from digest.cli import main
 from digest.render.placeholders import Placeholders
 from digest.store.database import Store
-from digest.store.models import Delivery, DeliveryStatus, Edition, EditionStatus
+from digest.store.models import DeliveryStatus, Edition, EditionStatus
 
 SEGMENT = "politics"
 BASE_URL = "https://desk.example/digest"
@@ -34,68 +32,13 @@ PEOPLE = {
 
 def write_newsroom(folder: Path, database_url: str, people: dict[str, str] = PEOPLE) -> Path:
     """A feed of two articles, a subscribers CSV and a config sending in batches of two."""
-    folder.mkdir(parents=True, exist_ok=True)
-    write_city_feed(folder)
-    rows = "".join(f'{address},"{name}",{SEGMENT}\n' for address, name in people.items())
-    (folder / "subscribers.csv").write_text("email,name,lists\n" + rows, encoding="utf-8")
-    config = folder / "digest.toml"
-    config.write_text(
-        f"""
-[digest]
-database_url = {json.dumps(database_url)}
-backend = "outbox"
-timezone = "Europe/Helsinki"
-batch_size = 2
-
-[sender]
-name = "City Desk"
-email = "digest@desk.example"
-postal_address = "1 Harbour Street, 00100 Helsinki, Finland"
-base_url = "{BASE_URL}"
-
-[sendgrid]
-timeout = 5
-
-[audience]
-subscribers_file = "subscribers.csv"
-
-[sources.desk]
-path = "feed.xml"
-
-[segments.{SEGMENT}]
-lists = ["{SEGMENT}"]
-lookback_days = 36500
-""",
-        encoding="utf-8",
-    )
-    return config
+    digest = 'backend = "outbox"\nbatch_size = 2'
+    return write_desk(folder, people, database_url, digest=digest, more="[sendgrid]\ntimeout = 5")
 
 
 def send(capsys: pytest.CaptureFixture[str], config: Path) -> tuple[int, str]:
-    """``digest send`` through the entry point: (exit code, stdout and stderr)."""
-    try:
-        main(["send", "--segment", SEGMENT, "--backend", "sendgrid", "--config", str(config)])
-        code = 0
-    except SystemExit as e:
-        code = e.code if isinstance(e.code, int) else 1
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
-
-
-def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
-    """Any digest command through the entry point: (exit code, stdout and stderr)."""
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as e:
-        code = e.code if isinstance(e.code, int) else 1
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
-
-
-def ledger(store: Store) -> dict[str, Delivery]:
-    with store.session() as session:
-        return {d.email: d for d in session.scalars(select(Delivery))}
+    """``digest send`` through SendGrid: (exit code, stdout and stderr)."""
+    return send_segment(capsys, config, "sendgrid", SEGMENT)
 
 
 def refuse(
@@ -127,12 +70,9 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
 
 @pytest.fixture
-def sg(monkeypatch: pytest.MonkeyPatch) -> Iterator[SendGridStandIn]:
-    with SendGridStandIn() as standin:
-        monkeypatch.setenv("SENDGRID_API_HOST", standin.url)
-        monkeypatch.setenv("SENDGRID_API_KEY", "SG.test-key")
-        monkeypatch.setenv("DIGEST_SECRET_KEY", "test-signing-key")
-        yield standin
+def sg(sendgrid: SendGridStandIn) -> SendGridStandIn:
+    """The stand-in (conftest's ``sendgrid``), by the short name these tests use."""
+    return sendgrid
 
 
 @pytest.fixture

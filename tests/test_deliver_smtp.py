@@ -11,7 +11,6 @@ import email
 import email.policy
 import ipaddress
 import json
-import socket
 import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,12 +25,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from newsdesk import write_city_feed
+from helpers import cli, free_port, ledger, send_segment, write_desk
 from sqlalchemy import select
 
-from digest.cli import main
 from digest.store.database import Store
-from digest.store.models import Delivery, DeliveryStatus, Edition, EditionStatus
+from digest.store.models import DeliveryStatus, Edition, EditionStatus
 
 EAI = "用户@example.com"  # an internationalised address: its local part needs SMTPUTF8
 NO_SMTPUTF8 = "the SMTP server does not offer SMTPUTF8, which this address needs"
@@ -177,13 +175,6 @@ class SmtpServer:
     auth: Authenticator
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def serve(certificate: Certificate, *, smtputf8: bool = False) -> Iterator[SmtpServer]:
     """A server requiring STARTTLS and AUTH; offering SMTPUTF8 when asked to."""
     server = SmtpServer(free_port(), Recorder(), Authenticator(PASSWORD))
@@ -221,73 +212,17 @@ def smtputf8_server(certificate: Certificate) -> Iterator[SmtpServer]:
 def write_newsroom(
     folder: Path, database_url: str, port: int, ca_file: Path, people: dict[str, str] = PEOPLE
 ) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    write_city_feed(folder)
-    rows = "".join(f"{address},{name},{SEGMENT}\n" for address, name in people.items())
-    (folder / "subscribers.csv").write_text("email,name,lists\n" + rows, encoding="utf-8")
-    config = folder / "digest.toml"
-    config.write_text(
-        f"""
-[digest]
-database_url = {json.dumps(database_url)}
-backend = "outbox"
-timezone = "Europe/Helsinki"
-batch_size = 2
-
-[sender]
-name = "City Desk"
-email = "digest@desk.example"
-postal_address = "1 Harbour Street, 00100 Helsinki, Finland"
-base_url = "https://desk.example/digest"
-
-[smtp]
-host = "127.0.0.1"
-port = {port}
-security = "starttls"
-username = "{USER}"
-timeout = 10
-ca_file = {json.dumps(str(ca_file))}
-
-[audience]
-subscribers_file = "subscribers.csv"
-
-[sources.desk]
-path = "feed.xml"
-
-[segments.{SEGMENT}]
-lists = ["{SEGMENT}"]
-lookback_days = 36500
-""",
-        encoding="utf-8",
+    smtp = (
+        f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "starttls"\n'
+        f'username = "{USER}"\ntimeout = 10\nca_file = {json.dumps(str(ca_file))}'
     )
-    return config
+    digest = 'backend = "outbox"\nbatch_size = 2'
+    return write_desk(folder, people, database_url, digest=digest, more=smtp)
 
 
 def send(capsys: pytest.CaptureFixture[str], config: Path) -> tuple[int, str]:
-    """``digest send`` through the entry point: (exit code, stdout and stderr)."""
-    try:
-        main(["send", "--segment", SEGMENT, "--backend", "smtp", "--config", str(config)])
-        code = 0
-    except SystemExit as e:
-        code = e.code if isinstance(e.code, int) else 1
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
-
-
-def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
-    """Any digest command through the entry point: (exit code, stdout and stderr)."""
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as e:
-        code = e.code if isinstance(e.code, int) else 1
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
-
-
-def ledger(store: Store) -> dict[str, Delivery]:
-    with store.session() as session:
-        return {d.email: d for d in session.scalars(select(Delivery))}
+    """``digest send`` over SMTP: (exit code, stdout and stderr)."""
+    return send_segment(capsys, config, "smtp", SEGMENT)
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import run_cli
 from sqlalchemy import func, select
 
-from digest.cli import main
 from digest.config import load_config
 from digest.store.database import open_store
 from digest.store.models import Article, Edition, EditionItem, EditorAction, EditorChoice
@@ -21,18 +21,8 @@ from digest.store.models import Article, Edition, EditionItem, EditorAction, Edi
 POLITICS = "politics-daily"
 
 
-def digest(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as e:
-        code = e.code if isinstance(e.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def preview_json(capsys: pytest.CaptureFixture[str], config: Path, segment: str) -> Any:
-    code, out, err = digest(
+    code, out, err = run_cli(
         capsys, "preview", "--config", str(config), "--segment", segment, "--json"
     )
     assert code == 0, err
@@ -64,20 +54,20 @@ def today() -> str:
 def test_pinning_an_article_the_segment_already_sent_is_refused_and_says_where(
     capsys: pytest.CaptureFixture[str], newsroom: Path
 ) -> None:
-    assert digest(capsys, "run", "--config", str(newsroom), "--segment", POLITICS)[0] == 0
+    assert run_cli(capsys, "run", "--config", str(newsroom), "--segment", POLITICS)[0] == 0
     edition, article, title = sent_items(newsroom, POLITICS)[0]
     told = (
         f"#{article} {title!r} already went out in {POLITICS}'s edition {edition} ({today()}); "
         "a segment never sends an article twice"
     )
 
-    code, out, err = digest(
+    code, out, err = run_cli(
         capsys, "pin", "--config", str(newsroom), "--segment", POLITICS, str(article)
     )
     assert (code, out) == (1, "")
     assert err.splitlines() == [f"error: not pinned: {told}"]
 
-    code, out, err = digest(
+    code, out, err = run_cli(
         capsys, "exclude", "--config", str(newsroom), "--segment", POLITICS, str(article)
     )
     assert (code, out, err) == (0, f"nothing to exclude: {told}\n", "")
@@ -87,7 +77,7 @@ def test_pinning_an_article_the_segment_already_sent_is_refused_and_says_where(
 def test_preview_names_a_pinned_article_it_leaves_out_and_the_next_edition_clears_it(
     capsys: pytest.CaptureFixture[str], newsroom: Path
 ) -> None:
-    assert digest(capsys, "run", "--config", str(newsroom), "--segment", POLITICS)[0] == 0
+    assert run_cli(capsys, "run", "--config", str(newsroom), "--segment", POLITICS)[0] == 0
     edition, article, title = sent_items(newsroom, POLITICS)[0]
     # A pin of a sent article, as one recorded before pins were checked would be.
     with open_store(load_config(newsroom).database_url) as store, store.session() as session:
@@ -104,7 +94,7 @@ def test_preview_names_a_pinned_article_it_leaves_out_and_the_next_edition_clear
         "the next edition clears this pin"
     )
 
-    code, out, _ = digest(capsys, "preview", "--config", str(newsroom), "--segment", POLITICS)
+    code, out, _ = run_cli(capsys, "preview", "--config", str(newsroom), "--segment", POLITICS)
     assert code == 0
     assert out.splitlines()[-2:] == [
         f"pinned #{article} {title} is left out: {reason}",
@@ -118,11 +108,11 @@ def test_preview_names_a_pinned_article_it_leaves_out_and_the_next_edition_clear
     with open_store(load_config(newsroom).database_url) as store, store.session() as session:
         unsent = session.scalar(select(func.min(Article.id)).where(Article.id.not_in(sent)))
     assert unsent is not None
-    code, out, _ = digest(
+    code, out, _ = run_cli(
         capsys, "pin", "--config", str(newsroom), "--segment", POLITICS, str(unsent)
     )
     assert code == 0
-    code, _, err = digest(
+    code, _, err = run_cli(
         capsys, "send", "--config", str(newsroom), "--segment", POLITICS, "--slot", "second"
     )
     assert code == 0, err
@@ -131,7 +121,7 @@ def test_preview_names_a_pinned_article_it_leaves_out_and_the_next_edition_clear
 
 
 def test_a_pin_says_what_it_overrides(capsys: pytest.CaptureFixture[str], newsroom: Path) -> None:
-    assert digest(capsys, "ingest", "--config", str(newsroom))[0] == 0
+    assert run_cli(capsys, "ingest", "--config", str(newsroom))[0] == 0
     with open_store(load_config(newsroom).database_url) as store, store.session() as session:
         housing = session.scalars(
             select(Article).where(Article.title.like("Mortgage Rates%"))
@@ -140,7 +130,7 @@ def test_a_pin_says_what_it_overrides(capsys: pytest.CaptureFixture[str], newsro
     include = load_config(newsroom).segment(POLITICS).include_tags
     assert not tags & set(include)
 
-    code, out, _ = digest(
+    code, out, _ = run_cli(
         capsys, "pin", "--config", str(newsroom), "--segment", POLITICS, str(article)
     )
 
@@ -157,14 +147,14 @@ def test_a_pin_says_what_it_overrides(capsys: pytest.CaptureFixture[str], newsro
 def test_a_pinned_report_stands_for_its_story(
     capsys: pytest.CaptureFixture[str], newsroom: Path
 ) -> None:
-    assert digest(capsys, "ingest", "--config", str(newsroom))[0] == 0
+    assert run_cli(capsys, "ingest", "--config", str(newsroom))[0] == 0
     before = preview_json(capsys, newsroom, "tech-weekly")
     same = [d for d in before["dropped"] if d["reason"].startswith("same story as #")]
     assert same, before["dropped"]
     other = same[0]["article_id"]
     best = int(re.match(r"same story as #(\d+)", same[0]["reason"]).group(1))  # type: ignore[union-attr]
 
-    code, _, _ = digest(
+    code, _, _ = run_cli(
         capsys, "pin", "--config", str(newsroom), "--segment", "tech-weekly", str(other)
     )
     assert code == 0
@@ -181,13 +171,13 @@ def test_a_pinned_report_stands_for_its_story(
 def test_preview_says_its_order_is_the_pick_order_and_one_line_when_nothing_is_new(
     capsys: pytest.CaptureFixture[str], newsroom: Path
 ) -> None:
-    assert digest(capsys, "ingest", "--config", str(newsroom))[0] == 0
-    code, out, _ = digest(capsys, "preview", "--config", str(newsroom), "--segment", POLITICS)
+    assert run_cli(capsys, "ingest", "--config", str(newsroom))[0] == 0
+    code, out, _ = run_cli(capsys, "preview", "--config", str(newsroom), "--segment", POLITICS)
     assert code == 0
     lines = out.splitlines()
     # The scores as composed, not as printed to four places: all decay with the same clock,
     # so their order holds, where two printed ones may round to the same figure.
-    code, data, _ = digest(
+    code, data, _ = run_cli(
         capsys, "preview", "--json", "--config", str(newsroom), "--segment", POLITICS
     )
     scores = [item["score"] for item in json.loads(data)["items"]]
@@ -198,8 +188,8 @@ def test_preview_says_its_order_is_the_pick_order_and_one_line_when_nothing_is_n
         "above it"
     )
 
-    assert digest(capsys, "send", "--config", str(newsroom), "--segment", POLITICS)[0] == 0
-    code, out, _ = digest(capsys, "preview", "--config", str(newsroom), "--segment", POLITICS)
+    assert run_cli(capsys, "send", "--config", str(newsroom), "--segment", POLITICS)[0] == 0
+    code, out, _ = run_cli(capsys, "preview", "--config", str(newsroom), "--segment", POLITICS)
     assert code == 0
     assert re.fullmatch(r"no new articles since \d{4}-\d\d-\d\d \d\d:\d\d \S+\n", out), out
 
@@ -208,7 +198,7 @@ def test_a_pin_says_when_it_replaces_an_exclusion_or_repeats_a_story(
     capsys: pytest.CaptureFixture[str], newsroom: Path
 ) -> None:
     tech = "tech-weekly"
-    assert digest(capsys, "run", "--config", str(newsroom), "--segment", tech)[0] == 0
+    assert run_cli(capsys, "run", "--config", str(newsroom), "--segment", tech)[0] == 0
     sent = {article: edition for edition, article, _ in sent_items(newsroom, tech)}
     with open_store(load_config(newsroom).database_url) as store, store.session() as session:
         stories = {a: c for a, c in session.execute(select(Article.id, Article.cluster_id))}
@@ -221,9 +211,9 @@ def test_a_pin_says_when_it_replaces_an_exclusion_or_repeats_a_story(
     )
     title = titles[cousin]
     config = ["--config", str(newsroom), "--segment", tech, str(cousin)]
-    assert digest(capsys, "exclude", *config)[0] == 0
+    assert run_cli(capsys, "exclude", *config)[0] == 0
 
-    code, out, _ = digest(capsys, "pin", *config)
+    code, out, _ = run_cli(capsys, "pin", *config)
 
     assert code == 0
     assert out.splitlines() == [

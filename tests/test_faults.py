@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import cli, write_desk
 from sendgrid_standin import FaultPlan, SendGridStandIn
 from sqlalchemy import select, update
 
@@ -67,52 +68,9 @@ def write_newsroom(
     sendgrid: str = "",
 ) -> Path:
     """Feed, subscribers and config in ``folder``; ``digest`` and ``sendgrid`` add settings."""
-    folder.mkdir(parents=True, exist_ok=True)
-    items = "".join(
-        f"""<item><title>Council vote number {n}</title>
-<link>https://news.example/vote-{n}</link><guid>https://news.example/vote-{n}</guid>
-<pubDate>Mon, 0{n} Nov 2026 08:00:00 GMT</pubDate><category>news</category>
-<description>The council voted on measure {n} after a long debate. Members said the result
-would shape the budget for years.</description></item>"""
-        for n in (1, 2)
-    )
-    (folder / "feed.xml").write_text(
-        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
-        f"<title>City Desk</title><link>https://news.example/</link>{items}</channel></rss>",
-        encoding="utf-8",
-    )
-    rows = "".join(f"{address},Reader {i},{SEGMENT}\n" for i, address in enumerate(readers))
-    (folder / "subscribers.csv").write_text("email,name,lists\n" + rows, encoding="utf-8")
-    config = folder / "digest.toml"
-    config.write_text(
-        f"""
-[digest]
-database_url = {json.dumps(database_url)}
-timezone = "Europe/Helsinki"
-{digest}
-
-[sender]
-name = "City Desk"
-email = "digest@desk.example"
-postal_address = "1 Harbour Street, 00100 Helsinki, Finland"
-base_url = "https://desk.example/digest"
-
-[sendgrid]
-{sendgrid}
-
-[audience]
-subscribers_file = "subscribers.csv"
-
-[sources.desk]
-path = "feed.xml"
-
-[segments.{SEGMENT}]
-lists = ["{SEGMENT}"]
-lookback_days = 36500
-""",
-        encoding="utf-8",
-    )
-    return config
+    people = {address: f"Reader {i}" for i, address in enumerate(readers)}
+    tables = f"\n[sendgrid]\n{sendgrid}"
+    return write_desk(folder, people, database_url, segment=SEGMENT, digest=digest, more=tables)
 
 
 def prepare(config_path: Path) -> None:
@@ -381,16 +339,6 @@ def newsroom_for(tmp_path: Path, readers: Sequence[str], database_url: str, **ta
 def env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in ENV.items():
         monkeypatch.setenv(name, value)
-
-
-def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as e:
-        code = e.code if isinstance(e.code, int) else 1
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
 
 
 FLAKY = {

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from badserver import BadServer, Reply, free_port, serve
+from badserver import BadServer, Reply, serve
+from helpers import free_port
 
 from digest import __version__
 from digest.intake.fetch import Fetched, Fetcher, FetchError

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 from feedserver import Route, serve
-from helpers import EXAMPLE
+from helpers import EXAMPLE, write_intake_config
 from sqlalchemy import func, select
 
 from digest.config import load_config
@@ -60,13 +60,7 @@ def test_ingest_stores_each_url_once(store: Store) -> None:
 
 
 def _config(tmp_path: Path, sources: str) -> Path:
-    path = tmp_path / "digest.toml"
-    path.write_text(
-        '[sender]\nemail = "d@news.example"\npostal_address = "1 Road"\n'
-        'base_url = "https://news.example"\n[segments.all]\n' + sources,
-        encoding="utf-8",
-    )
-    return path
+    return write_intake_config(tmp_path / "digest.toml", sources)
 
 
 def test_bad_sources_get_one_line_each_and_never_block_the_good(

@@ -9,9 +9,9 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import cli
 from sqlalchemy import select
 
-from digest.cli import main
 from digest.config import load_config
 from digest.store.database import open_store
 from digest.store.models import Delivery, DeliveryStatus, Edition, EditionStatus
@@ -27,16 +27,6 @@ ROWS = {
 }
 
 
-def digest(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as e:
-        code = int(e.code or 0)
-    out, err = capsys.readouterr()
-    return code, out + err
-
-
 def test_the_main_job_sends_internationalised_addresses_and_everyone_else(
     newsroom: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -45,7 +35,7 @@ def test_the_main_job_sends_internationalised_addresses_and_everyone_else(
         for address in ROWS:
             f.write(f"{address},Zhang Wei 张伟,{SEGMENT},Asia/Shanghai,zh-CN,politics\n")
 
-    code, output = digest(capsys, "run", "--config", str(newsroom))
+    code, output = cli(capsys, "run", "--config", str(newsroom))
 
     assert code == 0, output
     config = load_config(newsroom)
@@ -76,7 +66,7 @@ def test_the_main_job_sends_internationalised_addresses_and_everyone_else(
             (to_line,) = [line for line in text.splitlines() if line.startswith("To:")]
             assert to_line == f"To: Zhang Wei 张伟 <{address}>"  # as it is, no encoded word
 
-    code, shown = digest(capsys, "status", "--json", "--config", str(newsroom))
+    code, shown = cli(capsys, "status", "--json", "--config", str(newsroom))
     assert code == 0, shown
     reports = [json.loads(line) for line in shown.splitlines()]
     assert all(r["failed"] == 0 and r["pending"] == 0 for r in reports)

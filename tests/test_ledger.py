@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from helpers import deliver
+from helpers import DESK_SENDER, add_edition, deliver
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -71,19 +71,17 @@ def add_subscribers(
 
 def make_edition(store: Store, segment: str = LIST) -> int:
     with store.session() as session:
-        edition = Edition(
-            segment=segment,
-            slot=f"at {NOW.isoformat()}",
-            status=EditionStatus.sending,
-            created_at=NOW,
+        return add_edition(
+            session,
+            segment,
+            f"at {NOW.isoformat()}",
+            EditionStatus.sending,
+            NOW,
             backend="sendgrid",
             subject="Your digest",
             html="<p>Hello %%name_html%%, <a href='%%unsubscribe_url%%'>unsubscribe</a></p>",
             text="Hello %%name%%, unsubscribe: %%unsubscribe_url%%",
-        )
-        session.add(edition)
-        session.flush()
-        return edition.id
+        ).id
 
 
 def record(store: Store, edition_id: int, batch_size: int) -> int:
@@ -140,11 +138,7 @@ backend = "sendgrid"
 batch_size = {batch_size}
 concurrency = 2
 
-[sender]
-email = "digest@desk.example"
-postal_address = "1 Harbour Street, 00100 Helsinki, Finland"
-base_url = "https://desk.example/digest"
-
+{DESK_SENDER}
 [segments.{LIST}]
 lists = ["{LIST}"]
 """,

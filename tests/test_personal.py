@@ -11,6 +11,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from helpers import add_edition
 from sqlalchemy import func, insert, select
 
 from digest.cli import main
@@ -153,17 +154,7 @@ def test_a_hundred_thousand_readers_over_twelve_tags_one_render_per_tag_set(
     with store.session() as session:
         draft = compose(session, segment, NOW)
         assert len(draft.items) == 24
-        edition = Edition(
-            segment="all",
-            slot="s",
-            status=EditionStatus.sending,
-            created_at=NOW,
-            subject="",
-            html="",
-            text="",
-        )
-        session.add(edition)
-        session.flush()
+        edition = add_edition(session, "all", "s", EditionStatus.sending, NOW)
         made = record_personal_recipients(
             session, edition.id, draft, audience(segment), 1000, counted
         )

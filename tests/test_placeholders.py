@@ -6,25 +6,20 @@ per render still send."""
 from __future__ import annotations
 
 import contextlib
-import csv
 import html
 import json
-import socket
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from bs4 import BeautifulSoup
+from helpers import Inbox, cli_ok, free_port, rss_item, write_city_feed, write_desk, write_rss
 from mimecheck import check_list_unsubscribe, check_message
-from newsdesk import write_city_feed
 from sendgrid_standin import SendGridStandIn
 from sqlalchemy import select, text
 
@@ -51,120 +46,27 @@ PEOPLE = {
 
 def write_hostile_feed(folder: Path) -> None:
     """One article whose title and text hold every placeholder Digest ever used."""
-    (folder / "feed.xml").write_text(
-        f"""<?xml version="1.0" encoding="utf-8"?>
-<rss version="2.0"><channel><title>City Desk</title><link>https://news.example/</link>
-<description>Local news</description>
-<item>
-  <title>{TITLE}</title>
-  <link>https://news.example/politics/leak</link>
-  <guid>https://news.example/politics/leak</guid>
-  <pubDate>Mon, 02 Nov 2026 08:00:00 GMT</pubDate>
-  <category>politics</category>
-  <description>&lt;p&gt;The council read out {FORGED} in public. \\
-Members said the list would shape the budget for years.&lt;/p&gt;</description>
-</item>
-</channel></rss>
-""",
-        encoding="utf-8",
+    text = (
+        f"The council read out {FORGED} in public. \\\n"
+        "Members said the list would shape the budget for years."
     )
+    leak = "https://news.example/politics/leak"
+    write_rss(folder, [rss_item(TITLE, leak, "Mon, 02 Nov 2026 08:00:00 GMT", text)])
 
 
 def write_newsroom(folder: Path, database_url: str, smtp_port: int, *, hostile: bool) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    if hostile:
-        write_hostile_feed(folder)
-    else:
-        write_city_feed(folder)
-    with (folder / "subscribers.csv").open("w", encoding="utf-8", newline="") as stream:
-        writer = csv.writer(stream)
-        writer.writerow(["email", "name", "lists"])
-        writer.writerows([address, name, SEGMENT] for address, name in PEOPLE.items())
-    config = folder / "digest.toml"
-    config.write_text(
-        f"""
-[digest]
-database_url = {json.dumps(database_url)}
-backend = "outbox"
-timezone = "Europe/Helsinki"
-batch_size = 2
-
-[sender]
-name = "City Desk"
-email = "digest@desk.example"
-postal_address = "1 Harbour Street, 00100 Helsinki, Finland"
-base_url = "{BASE_URL}"
-
-[smtp]
-host = "127.0.0.1"
-port = {smtp_port}
-security = "none"
-timeout = 10
-
-[sendgrid]
-timeout = 5
-
-[audience]
-subscribers_file = "subscribers.csv"
-
-[sources.desk]
-path = "feed.xml"
-
-[segments.{SEGMENT}]
-lists = ["{SEGMENT}"]
-lookback_days = 36500
-""",
-        encoding="utf-8",
+    tables = (
+        f'[smtp]\nhost = "127.0.0.1"\nport = {smtp_port}\nsecurity = "none"\ntimeout = 10\n\n'
+        "[sendgrid]\ntimeout = 5"
     )
-    return config
-
-
-@dataclass
-class Inbox:
-    """An aiosmtpd handler that keeps each message's bytes."""
-
-    received: list[bytes] = field(default_factory=list)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.received.append(bytes(envelope.content))
-        return "250 2.0.0 queued"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@pytest.fixture
-def inbox() -> Iterator[tuple[Inbox, int]]:
-    """A plain SMTP server on 127.0.0.1 (no TLS, no login: not what is tested here)."""
-    handler, port = Inbox(), free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield handler, port
-    finally:
-        controller.stop()
-
-
-@pytest.fixture
-def sendgrid(monkeypatch: pytest.MonkeyPatch) -> Iterator[SendGridStandIn]:
-    with SendGridStandIn() as standin:
-        monkeypatch.setenv("SENDGRID_API_HOST", standin.url)
-        monkeypatch.setenv("SENDGRID_API_KEY", "SG.test-key")
-        monkeypatch.setenv("DIGEST_SECRET_KEY", "test-signing-key")
-        yield standin
-
-
-def digest(capsys: pytest.CaptureFixture[str], *args: str) -> str:
-    try:
-        main(list(args))
-    except SystemExit as e:
-        assert not e.code, capsys.readouterr()
-    captured = capsys.readouterr()
-    return captured.out + captured.err
+    return write_desk(
+        folder,
+        PEOPLE,
+        database_url,
+        digest='backend = "outbox"\nbatch_size = 2',
+        more=tables,
+        feed=write_hostile_feed if hostile else write_city_feed,
+    )
 
 
 @dataclass(frozen=True)
@@ -224,7 +126,7 @@ def test_feed_text_never_becomes_a_readers_link_or_name(
 ) -> None:
     smtp, port = inbox
     config = write_newsroom(tmp_path / "desk", database_url, port, hostile=True)
-    digest(capsys, "send", "--segment", SEGMENT, "--backend", backend, "--config", str(config))
+    cli_ok(capsys, "send", "--segment", SEGMENT, "--backend", backend, "--config", str(config))
 
     if backend == "outbox":
         reads = [read_eml(p.read_bytes()) for p in (tmp_path / "desk" / "outbox").rglob("*.eml")]
@@ -378,7 +280,7 @@ def test_an_edition_recorded_before_nonces_still_sends_with_its_fixed_placeholde
         )
     engine.dispose()
 
-    output = digest(capsys, "resume", "--backend", "outbox", "--config", str(config))
+    output = cli_ok(capsys, "resume", "--backend", "outbox", "--config", str(config))
     assert "resumed" in output, output
     reads = [read_eml(p.read_bytes()) for p in (tmp_path / "desk" / "outbox").rglob("*.eml")]
     assert sorted(r.address for r in reads) == sorted(PEOPLE)

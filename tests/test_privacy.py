@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from helpers import subscribers_cli, write_audience_config
 from sqlalchemy import select
 
-from digest.cli import main
 from digest.store.database import open_store
 from digest.store.models import (
     Batch,
@@ -24,18 +23,6 @@ from subscribers.importer import email_hash
 from subscribers.models import Membership, Status, Subscriber, Suppression
 
 SENT = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
-CONFIG = """\
-[digest]
-database_url = {url}
-
-[sender]
-email = "digest@desk.example"
-postal_address = "1 Harbour Street, 00100 Helsinki, Finland"
-base_url = "https://desk.example/digest"
-
-[segments.everyone]
-subject = "The week"
-"""
 PEOPLE = (
     '{"email": "Ann@Example.com", "name": "Ann Lee", "lists": ["daily"], '
     '"followed_tags": ["politics"], "frequency": "weekly", "timezone": "Europe/Helsinki", '
@@ -45,20 +32,12 @@ PEOPLE = (
 )
 
 
-@dataclass
-class Ran:
-    code: int
-    out: str
-    err: str
-
-
 @pytest.fixture
 def run(tmp_path: Path, database_url: str, capsys: pytest.CaptureFixture[str]) -> tuple[str, Path]:
-    config = tmp_path / "digest.toml"
-    config.write_text(CONFIG.format(url=json.dumps(database_url)), encoding="utf-8")
+    config = write_audience_config(tmp_path / "digest.toml", database_url)
     people = tmp_path / "people.jsonl"
     people.write_text(PEOPLE, encoding="utf-8")
-    assert cli(config, capsys, "import", str(people)).code == 0
+    assert subscribers_cli(capsys, config, "import", str(people)).code == 0
     with open_store(database_url) as store, store.session() as session:
         ids = {s.email: s.id for s in session.scalars(select(Subscriber))}
         for number, subject in ((1, "Week 9"), (2, "Week 10")):
@@ -98,22 +77,11 @@ def run(tmp_path: Path, database_url: str, capsys: pytest.CaptureFixture[str]) -
     return database_url, config
 
 
-def cli(config: Path, capsys: pytest.CaptureFixture[str], *args: str) -> Ran:
-    capsys.readouterr()
-    try:
-        main(["subscribers", args[0], "--config", str(config), *args[1:]])
-        code = 0
-    except SystemExit as e:
-        code = int(e.code or 0)
-    captured = capsys.readouterr()
-    return Ran(code, captured.out, captured.err)
-
-
 def test_export_one_prints_everything_held_about_a_person(
     run: tuple[str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     _url, config = run
-    ran = cli(config, capsys, "export-one", " ANN@example.COM ")
+    ran = subscribers_cli(capsys, config, "export-one", " ANN@example.COM ")
     assert (ran.code, ran.err) == (0, "")
     data = json.loads(ran.out)
     assert isinstance(data.pop("id"), int)
@@ -157,7 +125,7 @@ def test_erase_removes_the_person_and_keeps_the_address_suppressed(
         ann_id = session.scalars(
             select(Subscriber.id).where(Subscriber.email == "ann@example.com")
         ).one()
-    ran = cli(config, capsys, "erase", "Ann@Example.com")
+    ran = subscribers_cli(capsys, config, "erase", "Ann@Example.com")
     placeholder = f"erased-{ann_id}@invalid"
     assert (ran.code, ran.err) == (0, "")
     assert ran.out == (
@@ -186,23 +154,23 @@ def test_erase_removes_the_person_and_keeps_the_address_suppressed(
         everything = " ".join(text for query in texts for text in session.scalars(query))
         assert "ann@example.com" not in everything
         assert "bob@example.org" in everything  # others are left alone
-    gone = cli(config, capsys, "export-one", "ann@example.com")
+    gone = subscribers_cli(capsys, config, "export-one", "ann@example.com")
     assert (gone.code, gone.out) == (1, "")
     assert gone.err == (
         "error: ann@example.com: no subscriber has this address; check the spelling "
         "(an erased address is not kept)\n"
     )
-    assert cli(config, capsys, "export-one", placeholder).code == 1
-    export = cli(config, capsys, "export").out
+    assert subscribers_cli(capsys, config, "export-one", placeholder).code == 1
+    export = subscribers_cli(capsys, config, "export").out
     assert "ann@example.com" not in export and "erased-" not in export
     # a later import of the address stays suppressed: it is not stored again
     again = config.parent / "again.csv"
     again.write_text("email,name,status\nANN@example.com,Ann,active\n", encoding="utf-8")
-    ran = cli(config, capsys, "import", str(again))
+    ran = subscribers_cli(capsys, config, "import", str(again))
     assert ran.out.strip().endswith(
         "0 added, 0 updated, 0 unchanged, 1 kept suppressed, 0 rejected"
     )
-    assert cli(config, capsys, "export-one", "ann@example.com").code == 1
+    assert subscribers_cli(capsys, config, "export-one", "ann@example.com").code == 1
     with open_store(url) as store, store.session() as session:
         emails = set(session.scalars(select(Subscriber.email)))
     assert emails == {placeholder, "bob@example.org"}
@@ -213,11 +181,11 @@ def test_an_unknown_address_is_one_line(
     run: tuple[str, Path], capsys: pytest.CaptureFixture[str], command: str
 ) -> None:
     _url, config = run
-    ran = cli(config, capsys, command, "nobody@example.com")
+    ran = subscribers_cli(capsys, config, command, "nobody@example.com")
     assert (ran.code, ran.out) == (1, "")
     assert ran.err == (
         "error: nobody@example.com: no subscriber has this address; check the spelling "
         "(an erased address is not kept)\n"
     )
-    ran = cli(config, capsys, command, "not an address")
+    ran = subscribers_cli(capsys, config, command, "not an address")
     assert ran.code == 1 and len(ran.err.splitlines()) == 1

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from helpers import EXAMPLE, run_segment
+from helpers import EXAMPLE, add_edition, run_segment
 from sqlalchemy import func, select
 
 from digest.cli import main
@@ -238,17 +238,7 @@ def test_click_rate_from_earlier_editions_raises_the_score(store: Store) -> None
     with store.session() as session:
         before = {i.article_id: i for i in compose(session, segment, NOW).items}
         last = list(before.values())[-1]
-        edition = Edition(
-            segment="other",
-            slot="x",
-            status=EditionStatus.sent,
-            created_at=NOW,
-            subject="",
-            html="",
-            text="",
-        )
-        session.add(edition)
-        session.flush()
+        edition = add_edition(session, "other", "x", EditionStatus.sent, NOW)
         session.add(
             EditionItem(
                 edition_id=edition.id, article_id=last.article_id, position=1, score=0, summary=""

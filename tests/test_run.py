@@ -10,25 +10,15 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from helpers import run_cli
 from sqlalchemy import func, select, update
 
-from digest.cli import main
 from digest.config import load_config
 from digest.store.database import open_store
 from digest.store.models import Delivery, DeliveryStatus, Edition, EditionStatus
 from subscribers.models import Status, Subscriber
 
 SEED_URL_PART = "putin-russian-interference"
-
-
-def digest(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as e:
-        code = int(e.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def audience_sizes(config_path: Path) -> dict[str, int]:
@@ -47,7 +37,7 @@ def messages(outbox: Path) -> dict[Path, EmailMessage]:
 def test_main_job_writes_one_valid_message_per_recipient_and_then_nothing(
     newsroom: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = digest(capsys, "run", "--config", str(newsroom))
+    code, out, err = run_cli(capsys, "run", "--config", str(newsroom))
     assert code == 0, err
     outbox = newsroom.parent / "outbox"
     sizes = audience_sizes(newsroom)
@@ -92,7 +82,7 @@ def test_main_job_writes_one_valid_message_per_recipient_and_then_nothing(
                 assert junk not in item, (path, junk)
     assert seen_seed >= sizes["politics-daily"]
 
-    code, out, err = digest(capsys, "run", "--config", str(newsroom))
+    code, out, err = run_cli(capsys, "run", "--config", str(newsroom))
     assert code == 0, err
     assert messages(outbox).keys() == found.keys()
     for name in sizes:
@@ -102,7 +92,7 @@ def test_main_job_writes_one_valid_message_per_recipient_and_then_nothing(
 def test_every_delivery_is_in_the_ledger(
     newsroom: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert digest(capsys, "run", "--config", str(newsroom))[0] == 0
+    assert run_cli(capsys, "run", "--config", str(newsroom))[0] == 0
     store = open_store(load_config(newsroom).database_url)
     try:
         with store.session() as session:
@@ -120,11 +110,11 @@ def test_every_delivery_is_in_the_ledger(
 def test_send_runs_one_segment_and_refuses_an_unknown_one(
     newsroom: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, _, _ = digest(capsys, "send", "--segment", "tech-weekly", "--config", str(newsroom))
+    code, _, _ = run_cli(capsys, "send", "--segment", "tech-weekly", "--config", str(newsroom))
     assert code == 0
     outbox = newsroom.parent / "outbox"
     assert [p.name for p in outbox.iterdir()] == ["tech-weekly"]
-    code, _, err = digest(capsys, "send", "--segment", "sports", "--config", str(newsroom))
+    code, _, err = run_cli(capsys, "send", "--segment", "sports", "--config", str(newsroom))
     assert code == 2
     known = "everything-weekly, politics-daily, tech-weekly"
     assert err.strip().splitlines() == [f"error: unknown segment 'sports': choose one of {known}"]
@@ -137,7 +127,7 @@ def test_bad_rows_and_dead_feeds_are_reported_and_the_rest_goes_on(
     with (folder / "subscribers.csv").open("a", encoding="utf-8") as f:
         f.write("not-an-email,Broken Row,politics-daily,Europe/London,en-GB,politics\n")
     (folder / "feeds" / "techwire.atom").unlink()
-    code, out, err = digest(capsys, "run", "--config", str(newsroom))
+    code, out, err = run_cli(capsys, "run", "--config", str(newsroom))
     assert code == 1
     assert "Traceback" not in out + err
     csv_line = len((folder / "subscribers.csv").read_text(encoding="utf-8").splitlines())
@@ -162,7 +152,7 @@ def test_errors_are_one_line_without_traceback(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    code, _, err = digest(capsys, *args)
+    code, _, err = run_cli(capsys, *args)
     assert code in (1, 2)
     assert expected in err and "Traceback" not in err
     assert (
@@ -180,7 +170,7 @@ def test_the_run_adds_the_files_lists_and_counts_what_it_kept(
 ) -> None:
     people = newsroom.parent / "subscribers.csv"
     send = ("send", "--segment", "tech-weekly", "--no-ingest", "--config", str(newsroom))
-    code, out, err = digest(capsys, *send)
+    code, out, err = run_cli(capsys, *send)
     assert (code, err) == (0, "")
     assert "subscribers: 60 added, 0 updated, 0 unchanged, 0 kept suppressed, 0 skipped\n" in out
     with open_store(load_config(newsroom).database_url) as store, store.session() as session:
@@ -193,7 +183,7 @@ def test_the_run_adds_the_files_lists_and_counts_what_it_kept(
     moved = text.replace("Priya Nair,tech-weekly,", "Priya Nair,politics-daily,")
     people.write_text(moved + "new.reader@example.org,New Reader,tech-weekley,UTC,,\n")
 
-    code, out, err = digest(capsys, *send)
+    code, out, err = run_cli(capsys, *send)
     assert code == 0
     config = load_config(newsroom).path
     assert err == (
@@ -205,7 +195,7 @@ def test_the_run_adds_the_files_lists_and_counts_what_it_kept(
 
     body = newsroom.read_text(encoding="utf-8")
     newsroom.write_text(body.replace("[audience]\n", "[audience]\nreplace_lists = true\n"))
-    code, out, _ = digest(capsys, *send)
+    code, out, _ = run_cli(capsys, *send)
     assert code == 0
     assert (
         "subscribers: 0 added, 1 updated, 59 unchanged, 1 kept suppressed, 0 skipped, "
@@ -239,7 +229,7 @@ def test_an_unusable_subscribers_file_is_one_line_and_the_rest_of_the_run_goes_o
     problem: str,
 ) -> None:
     folder = newsroom.parent
-    stored = digest(
+    stored = run_cli(
         capsys, "subscribers", "import", str(folder / "subscribers.csv"), "--config", str(newsroom)
     )
     assert stored[0] == 0, stored
@@ -250,7 +240,7 @@ def test_an_unusable_subscribers_file_is_one_line_and_the_rest_of_the_run_goes_o
         body.replace('subscribers_file = "subscribers.csv"', f'subscribers_file = "{name}"')
     )
 
-    code, out, err = digest(capsys, "run", "--config", str(newsroom))
+    code, out, err = run_cli(capsys, "run", "--config", str(newsroom))
     assert code == 1
     config = load_config(newsroom).path
     assert err.splitlines() == [

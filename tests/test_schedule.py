@@ -6,7 +6,6 @@ On 2026-10-25 Helsinki's clocks go back at 04:00, so 03:30 happens twice (+03:00
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -16,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
+from helpers import rss_item, write_desk, write_rss
 from sqlalchemy import select
 
 import digest.run.schedule
@@ -56,67 +56,34 @@ STORIES = (
 
 def write_feed(folder: Path, count: int) -> None:
     """An RSS feed of ``count`` distinct politics stories, dated the week before the change."""
-    items = "".join(
-        f"""
-    <item>
-      <title>{title}</title>
-      <link>https://news.example/politics/vote-{n}</link>
-      <guid>https://news.example/politics/vote-{n}</guid>
-      <pubDate>{18 + n} Oct 2026 08:00:00 GMT</pubDate>
-      <category>politics</category>
-      <description>&lt;p&gt;{body}&lt;/p&gt;</description>
-    </item>"""
-        for n, (title, body) in enumerate(STORIES[:count], start=1)
-    )
-    (folder / "feed.xml").write_text(
-        f"""<?xml version="1.0" encoding="utf-8"?>
-<rss version="2.0"><channel><title>City Desk</title><link>https://news.example/</link>
-<description>Local news</description>{items}
-</channel></rss>
-""",
-        encoding="utf-8",
+    write_rss(
+        folder,
+        (
+            rss_item(
+                title,
+                f"https://news.example/politics/vote-{n}",
+                f"{18 + n} Oct 2026 08:00:00 GMT",
+                body,
+            )
+            for n, (title, body) in enumerate(STORIES[:count], start=1)
+        ),
     )
 
 
 def write_newsroom(folder: Path, database_url: str) -> Path:
     """Two segments in Helsinki time: a daily at 03:30 and a Saturday weekly."""
-    folder.mkdir(parents=True, exist_ok=True)
-    write_feed(folder, 2)
-    rows = "".join(f"{address},{name},politics\n" for address, name in PEOPLE.items())
-    (folder / "subscribers.csv").write_text("email,name,lists\n" + rows, encoding="utf-8")
-    config = folder / "digest.toml"
-    config.write_text(
-        f"""
-[digest]
-database_url = {json.dumps(database_url)}
-backend = "outbox"
-timezone = "Europe/Helsinki"
-
-[sender]
-email = "digest@desk.example"
-postal_address = "1 Harbour Street, 00100 Helsinki, Finland"
-base_url = "https://desk.example/digest"
-
-[audience]
-subscribers_file = "subscribers.csv"
-
-[sources.desk]
-path = "feed.xml"
-
-[defaults]
-lookback_days = 36500
-
-[segments.politics]
-lists = ["politics"]
-schedule = "30 3 * * *"
-
-[segments.weekly]
-lists = ["politics"]
-schedule = "0 9 * * sat"
-""",
-        encoding="utf-8",
+    schedules = (
+        'schedule = "30 3 * * *"\n\n'
+        '[segments.weekly]\nlists = ["politics"]\nlookback_days = 36500\nschedule = "0 9 * * sat"'
     )
-    return config
+    return write_desk(
+        folder,
+        PEOPLE,
+        database_url,
+        digest='backend = "outbox"',
+        more=schedules,
+        feed=lambda desk: write_feed(desk, 2),
+    )
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import MINIMAL, add_edition
 from sqlalchemy import select
 
 from digest.cli import main
@@ -21,7 +22,7 @@ from digest.config import load_config
 from digest.deliver.recipients import record_recipients, segment_rule
 from digest.errors import ConfigError
 from digest.store.database import Store
-from digest.store.models import Delivery, Edition, EditionStatus
+from digest.store.models import Delivery, EditionStatus
 from subscribers.audience import Rule, audience, matching, sizes
 from subscribers.models import Membership, Status, Subscriber
 
@@ -234,18 +235,17 @@ def test_rules_combine_with_and(people: Store) -> None:
 
 def test_the_ledger_records_only_active_subscribers(people: Store) -> None:
     with people.session() as session:
-        edition = Edition(
-            segment="news",
-            slot="once",
-            status=EditionStatus.sending,
-            created_at=NOW,
+        edition = add_edition(
+            session,
+            "news",
+            "once",
+            EditionStatus.sending,
+            NOW,
             backend="outbox",
             subject="s",
             html="<p>h</p>",
             text="t",
         )
-        session.add(edition)
-        session.flush()
         rule = Rule(lists=("news",), statuses=EVERY_STATUS, follows_any=("ai", "climate"))
         assert record_recipients(session, edition.id, rule, 1) == 2
         recorded = session.scalars(select(Delivery.email).where(Delivery.edition_id == edition.id))
@@ -308,15 +308,6 @@ def test_segments_command_json(
     assert found[1]["audience"]["attribute_in"] == {"plan": ["pro", "team"]}
     assert found[1]["audience"]["signed_up_after"] == "2024-01-01"
     assert found[2]["rule"] == "status active"
-
-
-MINIMAL = """
-[sender]
-email = "digest@news.example"
-postal_address = "1 Main Street, Springfield"
-base_url = "https://news.example"
-[segments.daily]
-"""
 
 
 def test_settings_become_the_rule(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from helpers import write_intake_config
 from sqlalchemy import select
 
 from digest.config import load_config
@@ -118,13 +119,10 @@ def test_a_missing_or_useless_folder_fails_in_one_line(fetcher: Fetcher, tmp_pat
 
 def test_ingest_stores_the_folder_once(store: Store, tmp_path: Path) -> None:
     shutil.copytree(NOTES, tmp_path / "notes")
-    config_path = tmp_path / "digest.toml"
-    config_path.write_text(
-        '[sender]\nemail = "d@news.example"\npostal_address = "1 Road"\n'
-        'base_url = "https://news.example"\n[segments.all]\n'
+    config_path = write_intake_config(
+        tmp_path / "digest.toml",
         '[sources.notes]\nkind = "folder"\npath = "notes"\n'
         '[sources.gone]\nkind = "folder"\npath = "missing"\n',
-        encoding="utf-8",
     )
     config = load_config(config_path)
     first = {r.source: r for r in ingest_all(store, config, NOW)}

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from badserver import BadServer, Reply, serve
 from click.testing import CliRunner, Result
-from helpers import EXAMPLE, use_database
+from helpers import EXAMPLE, use_database, write_intake_config
 from sqlalchemy import select
 
 from digest.cli import cli
@@ -35,13 +35,8 @@ def server() -> Iterator[BadServer]:
 
 
 def write_config(tmp_path: Path, database_url: str, body: str) -> Path:
-    path = tmp_path / "digest.toml"
-    path.write_text(
-        '[sender]\nemail = "d@news.example"\npostal_address = "1 Road"\n'
-        'base_url = "https://news.example"\n[segments.all]\n'
-        "[intake]\nhost_delay = 0\ntimeout = 2\nmax_failures = 3\n" + body,
-        encoding="utf-8",
-    )
+    intake = "[intake]\nhost_delay = 0\ntimeout = 2\nmax_failures = 3\n"
+    path = write_intake_config(tmp_path / "digest.toml", intake + body)
     use_database(path, database_url)
     return path
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from feedserver import FeedServer, Route, serve
+from helpers import write_intake_config
 from sqlalchemy import select
 
 from digest.config import load_config
@@ -96,13 +97,7 @@ def test_encodings_and_entities_come_out_as_text() -> None:
 
 
 def _config(tmp_path: Path, body: str) -> Path:
-    path = tmp_path / "digest.toml"
-    path.write_text(
-        '[sender]\nemail = "d@news.example"\npostal_address = "1 Road"\n'
-        'base_url = "https://news.example"\n[segments.all]\n[intake]\nhost_delay = 0\n' + body,
-        encoding="utf-8",
-    )
-    return path
+    return write_intake_config(tmp_path / "digest.toml", "[intake]\nhost_delay = 0\n" + body)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from helpers import write_intake_config
 from sqlalchemy import select
 from wpserver import WordPressSite, gmt, make_post, serve_wordpress
 
@@ -145,13 +146,7 @@ def test_a_site_without_the_rest_api_is_one_line(fetcher: Fetcher) -> None:
 
 
 def _config(tmp_path: Path, body: str) -> Path:
-    path = tmp_path / "digest.toml"
-    path.write_text(
-        '[sender]\nemail = "d@news.example"\npostal_address = "1 Road"\n'
-        'base_url = "https://news.example"\n[segments.all]\n[intake]\nhost_delay = 0\n' + body,
-        encoding="utf-8",
-    )
-    return path
+    return write_intake_config(tmp_path / "digest.toml", "[intake]\nhost_delay = 0\n" + body)
 
 
 def test_ingest_stores_posts_then_only_the_changed_ones(store: Store, tmp_path: Path) -> None:

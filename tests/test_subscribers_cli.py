@@ -4,39 +4,17 @@ from __future__ import annotations
 
 import csv
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from helpers import Ran, subscribers_cli, write_audience_config
 from sqlalchemy import select, update
 
-from digest.cli import main
 from digest.store.database import open_store
 from subscribers.importer import email_hash
 from subscribers.models import Status, Subscriber, Suppression
 
-CONFIG = """\
-[digest]
-database_url = {url}
-
-[sender]
-email = "digest@desk.example"
-postal_address = "1 Harbour Street, 00100 Helsinki, Finland"
-base_url = "https://desk.example/digest"
-
-[segments.everyone]
-subject = "The week"
-
-[segments.listed]
-lists = ["a", "b", "daily", "weekly"]
-"""
-
-
-@dataclass
-class Ran:
-    code: int
-    out: str
-    err: str
+LISTED = '[segments.listed]\nlists = ["a", "b", "daily", "weekly"]\n'
 
 
 class Desk:
@@ -46,19 +24,11 @@ class Desk:
         folder.mkdir(parents=True, exist_ok=True)
         self.folder = folder
         self.url = url
-        self.config = folder / "digest.toml"
-        self.config.write_text(CONFIG.format(url=json.dumps(url)), encoding="utf-8")
+        self.config = write_audience_config(folder / "digest.toml", url, LISTED)
         self.capsys = capsys
 
     def run(self, *args: str) -> Ran:
-        self.capsys.readouterr()
-        try:
-            main(["subscribers", args[0], "--config", str(self.config), *args[1:]])
-            code = 0
-        except SystemExit as e:
-            code = int(e.code or 0)
-        captured = self.capsys.readouterr()
-        return Ran(code, captured.out, captured.err)
+        return subscribers_cli(self.capsys, self.config, *args)
 
     def file(self, name: str, text: str, encoding: str = "utf-8") -> Path:
         path = self.folder / name

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from digest.store.database import Store
+from subscribers.columns import COLUMNS
 from subscribers.errors import ImportFileError, ImportRowError
 from subscribers.importer import SubscriberRow, email_hash, merge, normalise_email, read_csv
 from subscribers.importer.rows import parse_mapping, targets
@@ -183,3 +184,7 @@ def test_header_aliases_and_mapping() -> None:
     assert targets(["correo", "Notes", "Equipo", ""], mapping) == ["email", "", "@Team", ""]
     with pytest.raises(ValueError, match="both set email"):
         targets(["email", "Email Address"], {})
+
+
+def test_an_import_reads_each_column_an_export_writes_as_that_field() -> None:
+    assert targets(list(COLUMNS), {}) == list(COLUMNS)

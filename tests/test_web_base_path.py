@@ -14,12 +14,12 @@ from pathlib import Path
 import httpx
 import pytest
 from bs4 import BeautifulSoup
+from helpers import free_port
 from proxy import reverse_proxy
 from sqlalchemy import select
 from webtools import (
     Site,
     add_subscriber,
-    free_port,
     open_site,
     read_message,
     run_digest,
@@ -172,12 +172,6 @@ def test_a_browser_opens_and_saves_the_preferences_link_of_a_real_eml(
         finally:
             browser.close()
     assert reader(store_of, mail.address).attributes["frequency"] == "monthly"
-
-
-@pytest.fixture
-def site(newsroom: Path, store: Store) -> Iterator[Site]:
-    with open_site(newsroom, store) as opened:
-        yield opened
 
 
 def test_the_app_answers_with_and_without_the_prefix_and_links_carry_it(site: Site) -> None:

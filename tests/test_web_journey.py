@@ -4,18 +4,16 @@ preferences, leave with one click; and suppression checked again at send time.""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
+from helpers import add_edition
 from sqlalchemy import select
 from webtools import (
     Site,
     add_feed_item,
     add_subscriber,
     confirm_link,
-    open_site,
     path_of,
     read_message,
     run_digest,
@@ -24,18 +22,11 @@ from webtools import (
 from digest.deliver.recipients import record_recipients
 from digest.run.delivery import delivery_settings
 from digest.run.sending import resume_edition
-from digest.store.database import Store
-from digest.store.models import Delivery, DeliveryStatus, Edition, EditionStatus
+from digest.store.models import Delivery, DeliveryStatus, EditionStatus
 from subscribers.audience import Rule
 from subscribers.models import Status, Subscriber
 
 ADDRESS = "new.reader@example.com"
-
-
-@pytest.fixture
-def site(newsroom: Path, store: Store) -> Iterator[Site]:
-    with open_site(newsroom, store) as opened:
-        yield opened
 
 
 def local(url: str) -> str:
@@ -96,19 +87,18 @@ def test_an_address_suppressed_after_the_edition_was_recorded_is_not_sent(site: 
     stays = add_subscriber(site.store, "stays@example.org", ("tech-weekly",))
     leaves = add_subscriber(site.store, "leaves@example.org", ("tech-weekly",))
     with site.store.session() as session:
-        edition = Edition(
-            segment="tech-weekly",
-            slot="test",
-            status=EditionStatus.sending,
-            created_at=datetime.now(UTC),
+        edition = add_edition(
+            session,
+            "tech-weekly",
+            "test",
+            EditionStatus.sending,
+            datetime.now(UTC),
             backend="outbox",
             subject="Tech Weekly",
             preheader="",
             html="<p><a href='%%unsubscribe_url%%'>Unsubscribe</a></p>",
             text="Unsubscribe: %%unsubscribe_url%%\n",
         )
-        session.add(edition)
-        session.flush()
         assert record_recipients(session, edition.id, Rule(lists=("tech-weekly",)), 1000) == 2
         edition_id = edition.id
     token = site.web.links.token(leaves, "tech-weekly")

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
-from webtools import Site, add_subscriber, open_site, run_digest
+from webtools import Site, add_subscriber, run_digest
 
-from digest.store.database import Store
 from subscribers.audience import Rule, audience
 from subscribers.models import Membership, Status, Subscriber
-
-
-@pytest.fixture
-def site(newsroom: Path, store: Store) -> Iterator[Site]:
-    with open_site(newsroom, store) as opened:
-        yield opened
 
 
 def url(site: Site, subscriber_id: int) -> str:

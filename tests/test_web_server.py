@@ -13,11 +13,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from helpers import free_port
 from sqlalchemy import select
 from webtools import (
     add_subscriber,
     confirm_link,
-    free_port,
     read_message,
     run_digest,
     serving,

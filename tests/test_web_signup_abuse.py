@@ -8,13 +8,13 @@ import asyncio
 import statistics
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from helpers import free_port
 from sqlalchemy import event, select
 from webtools import (
     Site,
@@ -22,7 +22,6 @@ from webtools import (
     append_toml,
     confirm_link,
     confirmations,
-    free_port,
     open_site,
     path_of,
     read_message,
@@ -40,12 +39,6 @@ from digest.web.ratelimit import client_key, mailbox_key
 from subscribers.consent import purge_unconfirmed
 from subscribers.models import Membership, Status, Subscriber
 from subscribers.suppression import suppress_address
-
-
-@pytest.fixture
-def site(newsroom: Path, store: Store) -> Iterator[Site]:
-    with open_site(newsroom, store) as opened:
-        yield opened
 
 
 def sign_up(site: Site, address: str, client: str = "127.0.0.1", **more: Any) -> httpx.Response:

@@ -7,7 +7,7 @@ import email
 import email.policy
 import logging
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,6 @@ from webtools import (
     add_subscriber,
     confirm_link,
     confirmations,
-    open_site,
     path_of,
 )
 
@@ -29,12 +28,6 @@ from digest.store.database import Store
 from digest.web.ratelimit import RateLimiter
 from subscribers.models import Status, Subscriber, Suppression
 from subscribers.suppression import suppress_address
-
-
-@pytest.fixture
-def site(newsroom: Path, store: Store) -> Iterator[Site]:
-    with open_site(newsroom, store) as opened:
-        yield opened
 
 
 def subscriber(store: Store, address: str) -> Subscriber | None:

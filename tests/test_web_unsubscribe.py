@@ -3,7 +3,6 @@ the buttons unsubscribe at once; a forged or altered token gets 400 and changes 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,12 +14,6 @@ from subscribers.importer import email_hash
 from subscribers.models import Status, Subscriber, Suppression
 
 ONE_CLICK = "List-Unsubscribe=One-Click"
-
-
-@pytest.fixture
-def site(newsroom: Path, store: Store) -> Iterator[Site]:
-    with open_site(newsroom, store) as opened:
-        yield opened
 
 
 def state(site: Site, subscriber_id: int) -> tuple[Status, set[str], bool]:

@@ -6,17 +6,14 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
-from webtools import Site, add_subscriber, events_body, open_site
+from webtools import Site, add_subscriber, events_body
 
-from digest.store.database import Store
 from subscribers.importer import email_hash
 from subscribers.models import Status, Subscriber, Suppression
 
@@ -66,12 +63,6 @@ nasty_stamps = st.sampled_from([s.encode("latin-1", "replace") for s in NASTY_TE
 header_bytes = st.binary(max_size=40).map(
     lambda b: b.replace(b"\r", b"").replace(b"\n", b"").replace(b"\x00", b"")
 )
-
-
-@pytest.fixture
-def site(newsroom: Path, store: Store) -> Iterator[Site]:
-    with open_site(newsroom, store) as opened:
-        yield opened
 
 
 def suppressed(site: Site, address: str) -> bool:

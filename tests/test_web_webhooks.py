@@ -4,7 +4,6 @@ suppression from bounces and complaints, and per-article engagement."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +29,6 @@ from subscribers.importer import email_hash
 from subscribers.models import Status, Subscriber, Suppression
 
 HOOK = "/webhooks/sendgrid"
-
-
-@pytest.fixture
-def site(newsroom: Path, store: Store) -> Iterator[Site]:
-    with open_site(newsroom, store) as opened:
-        yield opened
 
 
 def post(site: Site, *events: dict[str, Any], signer: Signer | None = None, at: int | None = None):  # type: ignore[no-untyped-def]

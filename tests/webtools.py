@@ -10,7 +10,6 @@ import email.policy
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -169,13 +168,6 @@ def confirm_link(outbox: Path, address: str, wait: float = 0.0) -> str:
 
 def path_of(url: str) -> str:
     return httpx.URL(url).raw_path.decode("ascii")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @contextmanager

@@ -10,7 +10,6 @@ with ``include``.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,6 +17,8 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from helpers import in_thread
 
 BASE = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
 TAGS = {1: "U.S. Politics", 2: "Arts &amp; Culture", 3: "Climate"}
@@ -147,15 +148,6 @@ def serve_wordpress(site: WordPressSite) -> Iterator[WordPressSite]:
         def log_message(self, format: str, *args: object) -> None:
             return None
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    site.url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with in_thread(ThreadingHTTPServer(("127.0.0.1", 0), Handler)) as port:
+        site.url = f"http://127.0.0.1:{port}"
         yield site
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()

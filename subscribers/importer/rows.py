@@ -15,24 +15,12 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from subscribers.columns import COLUMNS, NAME_PARTS
 from subscribers.importer.addresses import normalise_email
 from subscribers.models import Status
 
-FIELDS = (
-    "email",
-    "name",
-    "first_name",
-    "last_name",
-    "status",
-    "frequency",
-    "timezone",
-    "locale",
-    "followed_tags",
-    "lists",
-    "attributes",
-    "signed_up_at",
-    "confirmed_at",
-)
+_AFTER_NAME = COLUMNS.index("name") + 1
+FIELDS = (*COLUMNS[:_AFTER_NAME], *NAME_PARTS, *COLUMNS[_AFTER_NAME:])  # what an import reads
 STORED = frozenset({"name", "lists", "timezone", "locale", "followed_tags", "attributes"})
 FREQUENCIES = ("daily", "weekly", "monthly")  # the default of digest's [web] frequencies
 FREQUENCY_KEY = "frequency"  # kept in attributes until subscribers has a column of its own
@@ -130,7 +118,7 @@ def targets(columns: Sequence[str], mapping: Mapping[str, str]) -> list[str]:
 
 def presence(chosen: Sequence[str]) -> frozenset[str]:
     present = {t for t in chosen if t and not t.startswith("@")}
-    if present & {"first_name", "last_name"}:
+    if not present.isdisjoint(NAME_PARTS):
         present.add("name")
     if "attributes" in present or any(t.startswith("@") for t in chosen):
         present.add("attributes")
@@ -176,8 +164,8 @@ def build(
 
 def _name(values: Mapping[str, Any]) -> str:
     name = " ".join(_text(values.get("name"), "name").split())
-    if not name and ("first_name" in values or "last_name" in values):
-        parts = (_text(values.get(k), k) for k in ("first_name", "last_name"))
+    if not name and any(k in values for k in NAME_PARTS):
+        parts = (_text(values.get(k), k) for k in NAME_PARTS)
         name = " ".join(" ".join(parts).split())
     if len(name) > 200:
         raise ValueError("name is longer than 200 characters")
