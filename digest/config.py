@@ -19,6 +19,7 @@ from digest.settings import (
     SOURCE_KINDS,
     STATUSES,
     AudienceSettings,
+    DeskSettings,
     GeneralSettings,
     IntakeSettings,
     SegmentSettings,
@@ -30,6 +31,8 @@ from digest.settings import (
     moment,
 )
 
+APPROVALS = ("none", "required")
+DEADLINE_OUTCOMES = ("send", "skip")
 DATE_KEYS = frozenset({"signed_up_after", "signed_up_before"})
 T = TypeVar("T")
 
@@ -48,6 +51,7 @@ class Config:
     sources: tuple[SourceSettings, ...]
     segments: dict[str, SegmentSettings]
     web: WebSettings = field(default_factory=WebSettings)
+    desk: DeskSettings = field(default_factory=DeskSettings)
 
     @property
     def base_dir(self) -> Path:
@@ -108,6 +112,7 @@ def _build(path: Path, raw: dict[str, Any]) -> Config:
         "audience",
         "intake",
         "web",
+        "desk",
         "defaults",
         "sources",
         "segments",
@@ -129,6 +134,7 @@ def _build(path: Path, raw: dict[str, Any]) -> Config:
         audience=_make(AudienceSettings, _table(raw, "audience", where), f"{where} [audience]"),
         intake=_make(IntakeSettings, _table(raw, "intake", where), f"{where} [intake]"),
         web=_make(WebSettings, _table(raw, "web", where), f"{where} [web]"),
+        desk=_make(DeskSettings, _table(raw, "desk", where), f"{where} [desk]"),
         sources=tuple(
             _make(SourceSettings, {**body, "name": name}, f"{where} [sources.{name}]")
             for name, body in _table(raw, "sources", where).items()
@@ -260,6 +266,18 @@ def _validate(config: Config, inherited: dict[str, set[str]]) -> None:
         if segment.max_items < 1:
             raise ConfigError(
                 f"{where} {table(segment, 'max_items')} max_items: must be at least 1"
+            )
+        for key, allowed in (("approval", APPROVALS), ("on_deadline", DEADLINE_OUTCOMES)):
+            value = getattr(segment, key)
+            if value not in allowed:
+                raise ConfigError(
+                    f"{where} {table(segment, key)} {key}: {value!r} is not one of "
+                    + ", ".join(repr(a) for a in allowed)
+                )
+        if segment.approval_deadline < 0:
+            raise ConfigError(
+                f"{where} {table(segment, 'approval_deadline')} approval_deadline: minutes, "
+                "0 or more"
             )
         _validate_audience(config, segment, f"{where} [segments.{segment.name}]")
 

@@ -207,6 +207,25 @@ class WebSettings:
     )
 
 
+@dataclass(frozen=True)
+class DeskSettings:
+    """Table ``[desk]``: the editors' desk under ``<base_url path>/desk/`` in `digest serve`."""
+
+    session_idle_minutes: float = setting(
+        120.0, "Minutes of inactivity after which an editor must sign in again."
+    )
+    login_limit: int = setting(
+        5, "Sign-in attempts one address, or one client, may make per login_window."
+    )
+    login_window: float = setting(900.0, "Seconds over which the sign-in limits refill.")
+    notify: tuple[str, ...] = setting(
+        (), "Editors' addresses told by email when an edition waits for approval."
+    )
+    test_recipients: int = setting(
+        5, "Most addresses one test send may go to (the editor's own is the default)."
+    )
+
+
 SOURCE_KINDS = ("feed", "wordpress", "folder", "page")
 
 
@@ -286,6 +305,25 @@ class SegmentSettings:
     subject: str = setting(
         "{title}: {top_headline}", "Subject line; {title}, {top_headline}, {count}, {date} fill in."
     )
+    approval: str = setting(
+        "none",
+        'Whether an edition waits for an editor: "none" sends as scheduled; "required" '
+        "holds the composed edition until an editor approves it (`digest approve` or the desk).",
+    )
+    approval_deadline: float = setting(
+        0.0,
+        "Minutes after the scheduled time after which an edition still waiting for approval "
+        "gets on_deadline; 0 waits for an editor however long it takes.",
+    )
+    on_deadline: str = setting(
+        "skip", 'What a held edition gets at its approval_deadline: "send" or "skip".'
+    )
+    archive: bool = setting(
+        False,
+        "Publish each sent edition, without any reader's data, under "
+        "<base_url path>/archive/<segment>/ with a list page and an Atom feed; every email "
+        'carries a "View in browser" link to its page.',
+    )
     personalised: bool = setting(
         False,
         "Each reader gets only the items in the tags they follow (everything when they follow "
@@ -333,6 +371,7 @@ TABLES: dict[str, type] = {
     "audience": AudienceSettings,
     "intake": IntakeSettings,
     "web": WebSettings,
+    "desk": DeskSettings,
     "defaults": SegmentSettings,
     "sources.NAME": SourceSettings,
     "segments.NAME": SegmentSettings,

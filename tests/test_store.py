@@ -27,6 +27,11 @@ EXPECTED = {
     "subscriber_lists",
     "subscribers",
     "suppressions",
+    "editors",
+    "editor_log",
+    "editor_edits",
+    "next_editions",
+    "held_editions",
 }
 
 

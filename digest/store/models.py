@@ -124,6 +124,9 @@ class Edition(Base):
     text: Mapped[str] = mapped_column(Text)
     # The per-recipient placeholders' nonce in html and text; "" the fixed ones (before 0011).
     placeholder_nonce: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    approved_by: Mapped[str] = mapped_column(String(320), default="", server_default="")
+    # The edition's page in the public archive (``archive = true``); "" when not published.
+    archive_slug: Mapped[str] = mapped_column(String(100), default="", server_default="")
     items: Mapped[list[EditionItem]] = relationship(
         cascade="all, delete-orphan", order_by="EditionItem.position", lazy="selectin"
     )
@@ -292,3 +295,88 @@ class ArticleEngagement(Base):
     opens: Mapped[int] = mapped_column(Integer, default=0)
     clicks: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Editor(Base):
+    """Someone who may sign in to the desk (`digest editors add`)."""
+
+    __tablename__ = "editors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class EditorLog(Base):
+    """Every change an editor makes (pin, exclude, move, edit, note, subject, test send,
+    approve, skip): who, when, what, for which segment's next edition or which edition."""
+
+    __tablename__ = "editor_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    segment: Mapped[str] = mapped_column(String(100), index=True)
+    edition_id: Mapped[int | None] = mapped_column(
+        ForeignKey("editions.id", ondelete="SET NULL"), index=True
+    )
+    editor: Mapped[str] = mapped_column(String(320))  # the address, kept if the editor goes
+    action: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class EditorEdit(Base):
+    """An editor's version of an item's headline and summary in a segment's next edition;
+    a re-compose keeps it, and the edition that carries it uses it up."""
+
+    __tablename__ = "editor_edits"
+
+    segment: Mapped[str] = mapped_column(String(100), primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    title: Mapped[str] = mapped_column(Text, default="")  # "" keeps the article's own
+    summary: Mapped[str] = mapped_column(Text, default="")  # "" keeps the composed one
+    edited_by: Mapped[str] = mapped_column(String(320), default="")
+    edited_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class NextEdition(Base):
+    """What editors set for a segment's next edition as a whole: a note at the top
+    (Markdown), a subject line, and the order of its items."""
+
+    __tablename__ = "next_editions"
+
+    segment: Mapped[str] = mapped_column(String(100), primary_key=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    subject: Mapped[str] = mapped_column(Text, default="")  # "" keeps the segment's own
+    order: Mapped[str] = mapped_column(Text, default="")  # article ids, comma-separated
+    updated_by: Mapped[str] = mapped_column(String(320), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class HoldStatus(enum.StrEnum):
+    waiting = "waiting"  # composed at its scheduled time, held for an editor
+    approved = "approved"  # an editor approved it: recorded and sent as every edition is
+    skipped = "skipped"  # an editor skipped it, or its deadline passed with on_deadline skip
+    sent = "sent"  # its deadline passed with on_deadline send
+
+
+class HeldEdition(Base):
+    """A scheduled edition of a segment with ``approval = "required"``, waiting for (or
+    decided by) an editor; one per (segment, slot)."""
+
+    __tablename__ = "held_editions"
+    __table_args__ = (UniqueConstraint("segment", "slot"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    segment: Mapped[str] = mapped_column(String(100), index=True)
+    slot: Mapped[str] = mapped_column(String(100))
+    status: Mapped[HoldStatus] = mapped_column(_enum(HoldStatus))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())  # the scheduled time
+    deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by: Mapped[str] = mapped_column(String(320), default="")  # "" the deadline rule
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    edition_id: Mapped[int | None] = mapped_column(ForeignKey("editions.id", ondelete="SET NULL"))
