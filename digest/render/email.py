@@ -8,6 +8,7 @@ serves every recipient. Templates write them as ``{{ reader.name }}``,
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +26,9 @@ from digest.render.placeholders import Placeholders
 from digest.render.templates import environment, select
 
 GMAIL_CLIP_BYTES = 102_000
+# The email templates' environments, made once per folder and part: they keep what they
+# compiled (and recompile a template whose file changed); nothing else uses them.
+email_environment = functools.lru_cache(maxsize=32)(environment)
 
 
 @dataclass(frozen=True)
@@ -96,8 +100,8 @@ def _render(
     }
     names = [f"email/digest-{segment.name}", "email/digest"]
     try:
-        mjml = select(environment(user_templates, html=True), [n + ".mjml.j2" for n in names])
-        text = select(environment(user_templates, html=False), [n + ".txt.j2" for n in names])
+        mjml = select(email_environment(user_templates, html=True), [n + ".mjml.j2" for n in names])
+        text = select(email_environment(user_templates, html=False), [n + ".txt.j2" for n in names])
         source = mjml.render(context, reader=placeholders.of("html"))
         text_body = text.render(context, reader=placeholders.of("text"))
     except jinja2.TemplateError as e:
