@@ -158,6 +158,24 @@ def test_digest_approve_sends_the_held_edition_from_a_script(
     assert code == 2 and "--segment" in output
 
 
+def test_digest_approve_with_nothing_left_to_send_is_one_line_and_exit_1(
+    store: Store, config: Config, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(store, config, NOW)
+    view = desk.next_edition(store, config, POLITICS, now=NOW)
+    for article_id in [i.article_id for i in view.items] + [o.article_id for o in view.left_out]:
+        desk.exclude(store, config, POLITICS, article_id, EDITOR, NOW)
+    assert desk.next_edition(store, config, POLITICS, now=NOW).items == ()
+    code, output = cli(capsys, "approve", "--config", str(config.path), "--segment", POLITICS)
+    assert code == 1 and len(output.splitlines()) == 1, output
+    assert output.startswith("error: nothing to send in politics-daily's held edition: no new")
+    assert "`digest skip --segment politics-daily` drops it" in output
+    assert editions(store) == [] and held(store)[0].status == HoldStatus.waiting
+    code, output = cli(capsys, "skip", "--config", str(config.path), "--segment", POLITICS)
+    assert code == 0 and output.startswith("skipped politics-daily's edition of at 2026-11-26")
+    assert desk.log(store, POLITICS)[0].editor == "digest skip"
+
+
 def test_an_approval_of_a_changed_draft_is_refused_and_sends_nothing(
     store: Store, config: Config
 ) -> None:
