@@ -60,13 +60,17 @@ def render(
     identity: Identity,
     user_templates: Path | None = None,
     topics: tuple[str, ...] = (),
+    archive_url: str = "",
 ) -> Rendered:
     """Render ``draft``, dropping trailing items if the HTML would be clipped by Gmail.
-    ``topics``: the followed tags a personalised variant was picked for, named in the intro."""
+    ``topics``: the followed tags a personalised variant was picked for, named in the intro.
+    ``archive_url``: the edition's page in the public archive, "" when it has none."""
     items = draft.items
     placeholders = Placeholders.fresh()
     while True:
-        rendered = _render(draft, items, identity, user_templates, placeholders, topics)
+        rendered = _render(
+            draft, items, identity, user_templates, placeholders, topics, archive_url
+        )
         if len(rendered.html.encode("utf-8")) <= GMAIL_CLIP_BYTES or len(items) <= 1:
             return rendered
         items = items[:-1]
@@ -79,6 +83,7 @@ def _render(
     user_templates: Path | None,
     placeholders: Placeholders,
     topics: tuple[str, ...] = (),
+    archive_url: str = "",
 ) -> Rendered:
     segment = draft.segment
     title = title_of(draft)
@@ -97,6 +102,7 @@ def _render(
         "topics": list(topics),
         "note_html": Markup(note_html(draft.note)),  # sanitised: see digest.render.note
         "note_text": note_text(draft.note),
+        "archive_url": archive_url,  # "View in browser"; "" when the segment has no archive
     }
     names = [f"email/digest-{segment.name}", "email/digest"]
     try:

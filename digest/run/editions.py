@@ -21,6 +21,7 @@ from digest.deliver.recipients import (
     segment_rule,
 )
 from digest.render.email import Rendered
+from digest.run.archive import check_slug_free
 from digest.run.desk_log import claim_for
 from digest.store.database import Store
 from digest.store.models import Edition, EditionItem, EditionStatus, SegmentLock
@@ -49,6 +50,7 @@ def record_edition(
     render_variant: RenderVariant | None = None,
     approved_by: str = "",
     on_record: OnRecord | None = None,
+    archive_slug: str = "",
 ) -> int | None:
     """Store the edition, its items and its recipients in one transaction.
 
@@ -58,6 +60,7 @@ def record_edition(
     lock row serialises concurrent runs. ``seen`` is read before composing because
     composing reads in several statements: an edition recorded between them would not
     show in the draft's ``since`` and the same articles would go out twice.
+    ``archive_slug``: the edition's page in the public archive, which its render links to.
 
     The editor's choices and changes the draft carried are used up, and the log of the
     changes made to the next edition is claimed by this one. ``on_record`` runs last, in
@@ -70,6 +73,8 @@ def record_edition(
             lock_segment(session, segment.name, now)
             if latest_edition(session, segment.name) != seen:
                 return ANOTHER_RUN
+            if archive_slug:
+                check_slug_free(session, segment.name, archive_slug)
             edition = Edition(
                 segment=segment.name,
                 slot=slot,
@@ -82,6 +87,7 @@ def record_edition(
                 text=rendered.text,
                 placeholder_nonce=rendered.placeholders.nonce,
                 approved_by=approved_by,
+                archive_slug=archive_slug,
             )
             session.add(edition)
             session.flush()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import quote
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -18,6 +17,7 @@ from digest.deliver.recipients import segment_rule
 from digest.deliver.status import edition_status
 from digest.errors import DigestError
 from digest.render.email import title_of
+from digest.run.archive import archive_url
 from digest.run.desk_view import NoSummaries, compose_next, state_of
 from digest.run.holds import waiting_hold
 from digest.run.schedule import in_words, next_run
@@ -136,14 +136,5 @@ def figures(session: Session, config: Config, edition: Edition) -> EditionFigure
         opens=int(opens or 0),
         clicks=int(clicks or 0),
         approved_by=edition.approved_by,
-        archive_url=archive_url(config, edition),
+        archive_url=archive_url(config, edition.segment, edition.archive_slug),
     )
-
-
-def archive_url(config: Config, edition: Edition) -> str:
-    """The edition's page in the public archive, when its segment publishes one."""
-    segment = config.segments.get(edition.segment)
-    if not edition.archive_slug or segment is None or not segment.archive:
-        return ""
-    base = config.sender.base_url.rstrip("/")
-    return f"{base}/archive/{quote(edition.segment, safe='')}/{quote(edition.archive_slug)}/"

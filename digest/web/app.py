@@ -32,7 +32,7 @@ from digest.deliver.protocol import Backend
 from digest.errors import ConfigError
 from digest.run.delivery import delivery_settings
 from digest.store.database import Store
-from digest.web import preferences, subscribe, unsubscribe, webhooks
+from digest.web import archive, preferences, subscribe, unsubscribe, webhooks
 from digest.web.housekeeping import lifespan
 from digest.web.pages import Pages
 from digest.web.ratelimit import RateLimiter
@@ -55,7 +55,8 @@ HEADERS = [
 
 
 class PrivateHeaders:
-    """Pure ASGI middleware adding :data:`HEADERS` to every HTTP response."""
+    """Pure ASGI middleware adding :data:`HEADERS` to every HTTP response (but for a header
+    the response sets itself: the archive's pages widen the content security policy)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -67,7 +68,10 @@ class PrivateHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), *HEADERS]}
+                own = message.get("headers", [])
+                named = {name.lower() for name, _ in own}  # a page's own policy stands
+                added = [header for header in HEADERS if header[0] not in named]
+                message = {**message, "headers": [*own, *added]}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -199,6 +203,7 @@ def create_app(
         *unsubscribe.routes(web),
         *preferences.routes(web),
         *webhooks.routes(web),
+        *archive.routes(web),
     ]
     app = DigestApp(
         base_path=base_path(config.sender.base_url),
