@@ -8,6 +8,7 @@ serves every recipient. Templates write them as ``{{ reader.name }}``,
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -15,14 +16,19 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
+from markupsafe import Markup
 from mjml import mjml2html
 
 from digest.compose.edition import Draft, DraftItem
 from digest.errors import RenderError
+from digest.render.note import note_html, note_text
 from digest.render.placeholders import Placeholders
 from digest.render.templates import environment, select
 
 GMAIL_CLIP_BYTES = 102_000
+# The email templates' environments, made once per folder and part: they keep what they
+# compiled (and recompile a template whose file changed); nothing else uses them.
+email_environment = functools.lru_cache(maxsize=32)(environment)
 
 
 @dataclass(frozen=True)
@@ -80,17 +86,9 @@ def _render(
     archive_url: str = "",
 ) -> Rendered:
     segment = draft.segment
-    title = segment.title or segment.name.replace("-", " ").title()
-    local = draft.composed_at.astimezone(identity.zone)
-    date_label = f"{local:%A} {local.day} {local:%B %Y}"
-    subject = one_line(
-        segment.subject.format(
-            title=title,
-            top_headline=items[0].title if items else "",
-            count=len(items),
-            date=date_label,
-        )
-    )
+    title = title_of(draft)
+    date_label = date_label_of(draft, identity.zone)
+    subject = subject_of(draft, items, identity.zone)
     preheader = one_line(" · ".join(i.title for i in items[1:4]) or items[0].summary, 200)
     context: dict[str, Any] = {
         "title": title,
@@ -102,12 +100,14 @@ def _render(
         "segment": segment.name,
         "items": [_item_context(i, identity.zone) for i in items],
         "topics": list(topics),
+        "note_html": Markup(note_html(draft.note)),  # sanitised: see digest.render.note
+        "note_text": note_text(draft.note),
         "archive_url": archive_url,  # "View in browser"; "" when the segment has no archive
     }
     names = [f"email/digest-{segment.name}", "email/digest"]
     try:
-        mjml = select(environment(user_templates, html=True), [n + ".mjml.j2" for n in names])
-        text = select(environment(user_templates, html=False), [n + ".txt.j2" for n in names])
+        mjml = select(email_environment(user_templates, html=True), [n + ".mjml.j2" for n in names])
+        text = select(email_environment(user_templates, html=False), [n + ".txt.j2" for n in names])
         source = mjml.render(context, reader=placeholders.of("html"))
         text_body = text.render(context, reader=placeholders.of("text"))
     except jinja2.TemplateError as e:
@@ -117,6 +117,29 @@ def _render(
     except ValueError as e:
         raise RenderError(f"MJML could not be rendered: {e}") from e
     return Rendered(subject, preheader, html, text_body, items, placeholders)
+
+
+def title_of(draft: Draft) -> str:
+    segment = draft.segment
+    return segment.title or segment.name.replace("-", " ").title()
+
+
+def date_label_of(draft: Draft, zone: ZoneInfo) -> str:
+    local = draft.composed_at.astimezone(zone)
+    return f"{local:%A} {local.day} {local:%B %Y}"
+
+
+def subject_of(draft: Draft, items: tuple[DraftItem, ...], zone: ZoneInfo) -> str:
+    """The subject line of ``items`` of ``draft``: the editor's subject as written (content,
+    not a format string), or the segment's ``subject`` filled in."""
+    return one_line(draft.subject) or one_line(
+        draft.segment.subject.format(
+            title=title_of(draft),
+            top_headline=items[0].title if items else "",
+            count=len(items),
+            date=date_label_of(draft, zone),
+        )
+    )
 
 
 def _item_context(item: DraftItem, zone: ZoneInfo) -> dict[str, Any]:
