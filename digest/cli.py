@@ -20,6 +20,11 @@ from subscribers.errors import AudienceError
 
 # name → (module in digest.commands, attribute, the summary `digest --help` shows)
 COMMANDS: dict[str, tuple[str, str, str]] = {
+    "editors": (
+        "editors",
+        "editors_group",
+        "Add, list and remove the editors who may sign in to the desk.",
+    ),
     "exclude": (
         "compose",
         "exclude",
