@@ -2,7 +2,9 @@
 
 Every response, a 500 included, carries headers that keep the pages private and inert:
 no caching (links carry tokens), no referrer (ditto), no framing (a framed unsubscribe
-button could be clicked by a trick), no script, no indexing. No cookie is ever set.
+button could be clicked by a trick), no script, no indexing. The public pages set no
+cookie; the editors' desk (:mod:`digest.web.desk`) sets its signed session cookie, and
+frames its own email previews and nothing else.
 
 The app answers under the path of ``[sender] base_url`` (``/digest`` for
 ``https://newsroom.example/digest``), as the links in every email expect, and at ``/``
@@ -32,7 +34,7 @@ from digest.deliver.protocol import Backend
 from digest.errors import ConfigError
 from digest.run.delivery import delivery_settings
 from digest.store.database import Store
-from digest.web import preferences, subscribe, unsubscribe, webhooks
+from digest.web import desk, preferences, subscribe, unsubscribe, webhooks
 from digest.web.housekeeping import lifespan
 from digest.web.pages import Pages
 from digest.web.ratelimit import RateLimiter
@@ -55,7 +57,8 @@ HEADERS = [
 
 
 class PrivateHeaders:
-    """Pure ASGI middleware adding :data:`HEADERS` to every HTTP response."""
+    """Pure ASGI middleware adding :data:`HEADERS` to every HTTP response, each unless the
+    response set its own (the desk's pages allow frames of the desk's own email previews)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -67,7 +70,10 @@ class PrivateHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), *HEADERS]}
+                headers = list(message.get("headers", []))
+                own = {name.lower() for name, _ in headers}
+                defaults = [(name, value) for name, value in HEADERS if name not in own]
+                message = {**message, "headers": [*headers, *defaults]}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -163,6 +169,7 @@ def build_state(
         webhook_key=webhooks.load_key(key_text) if key_text.strip() else None,
         make_backend=backend or (lambda: make_backend(delivery_settings(config))),
         clock=clock,
+        secret=secret,
     )
 
 
@@ -199,6 +206,7 @@ def create_app(
         *unsubscribe.routes(web),
         *preferences.routes(web),
         *webhooks.routes(web),
+        *desk.routes(web),
     ]
     app = DigestApp(
         base_path=base_path(config.sender.base_url),
