@@ -54,13 +54,17 @@ def render(
     identity: Identity,
     user_templates: Path | None = None,
     topics: tuple[str, ...] = (),
+    archive_url: str = "",
 ) -> Rendered:
     """Render ``draft``, dropping trailing items if the HTML would be clipped by Gmail.
-    ``topics``: the followed tags a personalised variant was picked for, named in the intro."""
+    ``topics``: the followed tags a personalised variant was picked for, named in the intro.
+    ``archive_url``: the edition's page in the public archive, "" when it has none."""
     items = draft.items
     placeholders = Placeholders.fresh()
     while True:
-        rendered = _render(draft, items, identity, user_templates, placeholders, topics)
+        rendered = _render(
+            draft, items, identity, user_templates, placeholders, topics, archive_url
+        )
         if len(rendered.html.encode("utf-8")) <= GMAIL_CLIP_BYTES or len(items) <= 1:
             return rendered
         items = items[:-1]
@@ -73,6 +77,7 @@ def _render(
     user_templates: Path | None,
     placeholders: Placeholders,
     topics: tuple[str, ...] = (),
+    archive_url: str = "",
 ) -> Rendered:
     segment = draft.segment
     title = segment.title or segment.name.replace("-", " ").title()
@@ -97,6 +102,7 @@ def _render(
         "segment": segment.name,
         "items": [_item_context(i, identity.zone) for i in items],
         "topics": list(topics),
+        "archive_url": archive_url,  # "View in browser"; "" when the segment has no archive
     }
     names = [f"email/digest-{segment.name}", "email/digest"]
     try:

@@ -19,6 +19,7 @@ from digest.deliver.recipients import (
     segment_rule,
 )
 from digest.render.email import Rendered
+from digest.run.archive import check_slug_free
 from digest.store.database import Store
 from digest.store.models import Edition, EditionItem, EditionStatus, SegmentLock
 
@@ -36,6 +37,7 @@ def record_edition(
     batch_size: int,
     seen: int | None,
     render_variant: RenderVariant | None = None,
+    archive_slug: str = "",
 ) -> int | None:
     """Store the edition, its items and its recipients in one transaction.
 
@@ -45,6 +47,7 @@ def record_edition(
     lock row serialises concurrent runs. ``seen`` is read before composing because
     composing reads in several statements: an edition recorded between them would not
     show in the draft's ``since`` and the same articles would go out twice.
+    ``archive_slug``: the edition's page in the public archive, which its render links to.
     """
     segment = draft.segment
     try:
@@ -52,6 +55,8 @@ def record_edition(
             lock_segment(session, segment.name, now)
             if latest_edition(session, segment.name) != seen:
                 return ANOTHER_RUN
+            if archive_slug:
+                check_slug_free(session, segment.name, archive_slug)
             edition = Edition(
                 segment=segment.name,
                 slot=slot,
@@ -63,6 +68,7 @@ def record_edition(
                 html=rendered.html,
                 text=rendered.text,
                 placeholder_nonce=rendered.placeholders.nonce,
+                archive_slug=archive_slug,
             )
             session.add(edition)
             session.flush()

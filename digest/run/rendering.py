@@ -7,9 +7,12 @@ from digest.config import Config
 from digest.render.email import Identity, Rendered, render
 
 
-def render_draft(config: Config, draft: Draft, topics: tuple[str, ...] = ()) -> Rendered:
-    """``draft`` rendered once (for the readers of ``topics``, in a personalised edition)."""
+def render_draft(
+    config: Config, draft: Draft, topics: tuple[str, ...] = (), archive_url: str = ""
+) -> Rendered:
+    """``draft`` rendered once (for the readers of ``topics``, in a personalised edition),
+    with a "View in browser" link to ``archive_url`` when the edition has a page."""
     identity = Identity(config.sender.name, config.sender.postal_address, config.zone)
     general = config.general
     templates = config.resolve(general.templates_dir) if general.templates_dir else None
-    return render(draft, identity, templates, topics)
+    return render(draft, identity, templates, topics, archive_url)

@@ -16,6 +16,7 @@ from digest.deliver.settings import DeliverySettings
 from digest.deliver.workers import SendWorkers
 from digest.errors import DigestError
 from digest.render.email import Rendered
+from digest.run.archive import archive_url, new_slug
 from digest.run.delivery import delivery_settings
 from digest.run.editions import ANOTHER_RUN, record_edition, unfinished_edition
 from digest.run.rendering import render_draft
@@ -113,17 +114,20 @@ class SegmentRun:
         if len(draft.items) < segment.min_items:  # nothing recorded: they stay new next time
             waiting = f"only {len(draft.items)} new items; waiting for {segment.min_items}"
             return already(SegmentReport(segment.name, note=waiting))
-        variants = self._variants(draft)
+        slug = new_slug(self.config, segment, draft.composed_at)  # every render links to it
+        link = archive_url(self.config, segment.name, slug)
+        variants = self._variants(draft, link)
         edition_id = record_edition(
             self.store,
             draft,
-            render_draft(self.config, draft),
+            render_draft(self.config, draft, archive_url=link),
             slot=slot,
             now=now,
             backend=self.backend or self.settings.backend,
             batch_size=self.settings.batch_size,
             seen=seen,
             render_variant=variants.render,
+            archive_slug=slug,
         )
         if edition_id is None:
             return already(SegmentReport(segment.name, note=f"already ran for slot {slot}"))
@@ -132,10 +136,10 @@ class SegmentRun:
             return already(SegmentReport(segment.name, note=note))
         return self._send(edition_id)
 
-    def _variants(self, draft: Draft) -> Variants:
+    def _variants(self, draft: Draft, link: str = "") -> Variants:
         """The renders of a personalised edition's reader groups, made before the segment is
         locked (a group that appears meanwhile renders while it is)."""
-        variants = Variants(self.config)
+        variants = Variants(self.config, link)
         if draft.segment.personalised:
             with self.store.session() as session:
                 groups, _ = reader_groups(session, draft, audience(draft.segment))
@@ -152,11 +156,12 @@ class SegmentRun:
 class Variants:
     """Each reader group's render, made once."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, link: str = "") -> None:
         self.config = config
+        self.link = link  # the edition's page in the archive, which every variant links to
         self.made: dict[Topics, Rendered] = {}
 
     def render(self, draft: Draft, topics: Topics) -> Rendered:
         if topics not in self.made:
-            self.made[topics] = render_draft(self.config, draft, topics)
+            self.made[topics] = render_draft(self.config, draft, topics, self.link)
         return self.made[topics]

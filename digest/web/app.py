@@ -34,7 +34,7 @@ from digest.deliver.protocol import Backend
 from digest.errors import ConfigError
 from digest.run.delivery import delivery_settings
 from digest.store.database import Store
-from digest.web import desk, preferences, subscribe, unsubscribe, webhooks
+from digest.web import archive, desk, preferences, subscribe, unsubscribe, webhooks
 from digest.web.housekeeping import lifespan
 from digest.web.pages import Pages
 from digest.web.ratelimit import RateLimiter
@@ -57,8 +57,9 @@ HEADERS = [
 
 
 class PrivateHeaders:
-    """Pure ASGI middleware adding :data:`HEADERS` to every HTTP response, each unless the
-    response set its own (the desk's pages allow frames of the desk's own email previews)."""
+    """Pure ASGI middleware adding :data:`HEADERS` to every HTTP response (but for a header
+    the response sets itself: the archive's pages widen the content security policy, the
+    desk's pages frame the desk's own email previews)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -70,10 +71,10 @@ class PrivateHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                own = {name.lower() for name, _ in headers}
-                defaults = [(name, value) for name, value in HEADERS if name not in own]
-                message = {**message, "headers": [*headers, *defaults]}
+                own = message.get("headers", [])
+                named = {name.lower() for name, _ in own}  # a page's own policy stands
+                added = [header for header in HEADERS if header[0] not in named]
+                message = {**message, "headers": [*own, *added]}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -206,6 +207,7 @@ def create_app(
         *unsubscribe.routes(web),
         *preferences.routes(web),
         *webhooks.routes(web),
+        *archive.routes(web),
         *desk.routes(web),
     ]
     app = DigestApp(

@@ -25,6 +25,8 @@ PAGES = (
     "unsubscribed",
     "preferences",
     "message",
+    "archive",
+    "archive_entry",
 )
 
 
