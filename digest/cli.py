@@ -55,7 +55,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "serve": (
         "web",
         "serve",
-        "Serve sign-up, confirmation, unsubscribe, preferences and the SendGrid webhook.",
+        "Serve the public pages, the editors' desk and the SendGrid webhook.",
     ),
     "settings": (
         "settings",
