@@ -47,7 +47,9 @@ def test_add_list_remove(
         "--password-stdin", stdin="correct horse\n",
     )  # fmt: skip
     assert (code, err) == (0, "")
-    assert out == "added editor ada@example.org; they sign in at https://desk.example/digest/desk/\n"
+    assert (
+        out == "added editor ada@example.org; they sign in at https://desk.example/digest/desk/\n"
+    )
     with store.session() as session:
         row = session.scalars(select(Editor)).one()
         assert (row.email, row.name) == ("ada@example.org", "Ada Lovelace")

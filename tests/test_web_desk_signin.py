@@ -139,9 +139,7 @@ def test_the_session_cookie_is_httponly_lax_secure_and_limited_to_the_desk(
     _, answer = sign_in(site)
     flags = [part.strip().lower() for part in cookie_of(answer).split(";")]
     assert flags[0].startswith("digest_desk=")
-    assert {"httponly", "secure", "samesite=lax", "path=/digest/desk", "max-age=7200"} <= set(
-        flags
-    )
+    assert {"httponly", "secure", "samesite=lax", "path=/digest/desk", "max-age=7200"} <= set(flags)
     assert not any(f.startswith("domain=") or f.startswith("expires=19") for f in flags)
 
 
@@ -181,8 +179,11 @@ def test_sign_in_attempts_are_limited_per_address(newsroom: Path, store: Store) 
         by, answer = sign_in(site, browser(site, "198.51.100.7"), email="Ada+desk@newsroom.example")
         assert answer.status_code == 429
         assert 1 <= int(answer.headers["retry-after"]) <= 200
-        assert site.soup(answer).find(role="alert").get_text().startswith(
-            "Too many sign-in attempts; try again in "
+        assert (
+            site.soup(answer)
+            .find(role="alert")
+            .get_text()
+            .startswith("Too many sign-in attempts; try again in ")
         )
         assert not signed_in(by)
         add_editor(store, "bo@newsroom.example", PASSWORD)

@@ -153,19 +153,20 @@ class Browser:
         form = pressed[0].find_parent("form")
         assert form is not None
         data: dict[str, str] = {}
-        for field in form.find_all(["input", "textarea", "select"]):
-            name = field.get("name")
-            if not name or field.get("type") in ("checkbox", "radio") and not field.has_attr(
-                "checked"
-            ):
+        for control in form.find_all(["input", "textarea", "select"]):
+            name = control.get("name")
+            unchecked = (
+                control.get("type") in ("checkbox", "radio") and "checked" not in control.attrs
+            )
+            if not name or unchecked:
                 continue
-            if field.name == "textarea":
-                data[name] = field.get_text()
-            elif field.name == "select":
-                chosen = field.find("option", selected=True) or field.find("option")
+            if control.name == "textarea":
+                data[name] = control.get_text()
+            elif control.name == "select":
+                chosen = control.find("option", selected=True) or control.find("option")
                 data[name] = chosen.get("value", "") if chosen else ""
             else:
-                data[name] = field.get("value", "")
+                data[name] = control.get("value", "")
         if pressed[0].get("name"):
             data[pressed[0]["name"]] = pressed[0].get("value", "")
         data.update(fields)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from digest.compose import summary_cache
 from digest.compose.candidate import Candidate
+from digest.compose.editor_changes import in_order
 from digest.compose.pick import Dropped, drop, pick
 from digest.compose.pool import Pool, texts
 from digest.compose.rank import Ranker, RecencyTagRanker, Scored
@@ -56,6 +57,12 @@ class Draft:
     considered: frozenset[int] = frozenset()
     leftovers: Callable[[], Iterable[Dropped]] = field(default=tuple, repr=False, compare=False)
     pinned: frozenset[int] = frozenset()  # the editor's pins, stored and given
+    # The editor's changes it carries (:mod:`digest.compose.editor_changes`): the items
+    # whose headline or summary is the editor's, a note (Markdown) and a subject line.
+    edited: frozenset[int] = frozenset()
+    note: str = ""
+    subject: str = ""  # "" is the segment's own
+    reordered: bool = False  # the items are in the editor's order, not the order picked
 
     @cached_property
     def dropped(self) -> tuple[Dropped, ...]:
@@ -111,31 +118,57 @@ def compose(
     chosen = [p.scored.article for p in picks]
     others = pool.siblings(chosen, segment, now)
     words = segment.summary_words
+    changes = history.changes
+    edits = {a: e for a, e in changes.edits.items() if e.title or e.summary}
+    written = {a for a, e in edits.items() if e.summary}  # the editor's summary stands
     unsummarised = [
-        a.id for a in chosen if not cached or summary_cache.cached(summariser, a, words) is None
+        a.id
+        for a in chosen
+        if a.id not in written
+        and (not cached or summary_cache.cached(summariser, a, words) is None)
     ]
     text_of = texts(session, unsummarised)
-    items = tuple(
+
+    def summary_of(article: Candidate) -> str:
+        if article.id in written:
+            return edits[article.id].summary
+        text = text_of.get(article.id, "")
+        if cached:
+            return summary_cache.summary(summariser, article, text, words)
+        return summariser.summarise(article.title, text, words)
+
+    composed = [
         DraftItem(
             article_id=article.id,
-            title=article.title,
+            title=(edits[article.id].title if article.id in edits else "") or article.title,
             url=article.url,
             source=article.outlet,
             author=article.author,
             published=article.published_at,
             tags=article.tags,
-            summary=summary_cache.summary(summariser, article, text_of.get(article.id, ""), words)
-            if cached
-            else summariser.summarise(article.title, text_of.get(article.id, ""), words),
+            summary=summary_of(article),
             score=item.scored.score,
             parts=item.scored.parts,
             reason=item.reason,
             also=also_covered(article, [*rest_of[article.id], *others.get(article.story, [])]),
         )
         for item, article in zip(picks, chosen, strict=True)
-    )
+    ]
+    items = tuple(in_order(composed, changes.order, lambda i: i.article_id))
     considered = frozenset(a.id for a in found) | pinned  # a pin left out was already sent
-    return Draft(segment, items, history.cutoff, now, considered, leftovers, frozenset(pinned))
+    return Draft(
+        segment,
+        items,
+        history.cutoff,
+        now,
+        considered,
+        leftovers,
+        frozenset(pinned),
+        edited=frozenset(a for a in edits if a in picked),
+        note=changes.note,
+        subject=changes.subject,
+        reordered=list(items) != composed,
+    )
 
 
 def one_per_story(

@@ -22,6 +22,8 @@ def order_line(draft: Draft) -> str:
     waits for one that adds a topic)."""
     segment = draft.segment
     count = f"{len(draft.items)} item" + ("s" if len(draft.items) != 1 else "")
+    if draft.reordered:
+        return f"{segment.name}: {count} in the editor's order"
     pins = "pins first, then " if any(i.article_id in draft.pinned for i in draft.items) else ""
     if not segment.diversity:
         return f"{segment.name}: {count}, {pins}by score"

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from digest.compose.candidate import Candidate
+from digest.compose.editor_changes import EditorChanges, load_changes
 from digest.settings import SegmentSettings
 from digest.store.engagement import engagement, engagement_since
 from digest.store.models import (
@@ -45,6 +46,7 @@ class History:
     carried_stories: set[int] = field(default_factory=set)
     pinned: set[int] = field(default_factory=set)
     excluded: set[int] = field(default_factory=set)
+    changes: EditorChanges = field(default_factory=EditorChanges)  # order, edits, note, subject
 
 
 class Pool:
@@ -132,6 +134,8 @@ class Pool:
             (history.pinned if choice.action == EditorAction.pin else history.excluded).add(
                 choice.article_id
             )
+        for name, changes in load_changes(session, names).items():
+            histories[name].changes = changes
         rates = {a: e.click_rate for a, e in engagement_since(session, since).items()}
         return cls(articles, histories, rates)
 
@@ -140,9 +144,26 @@ class Pool:
 
     def candidates(self, segment: SegmentSettings, now: datetime) -> list[Candidate]:
         """The segment's candidates (see the module docstring), newest first."""
-        since = now - timedelta(days=segment.lookback_days)
         history = self.history(segment.name)
-        cutoff, carried, stories = history.cutoff, history.carried, history.carried_stories
+        carried, stories = history.carried, history.carried_stories
+        found = [
+            a for a in self._new(segment, now) if a.id not in carried and a.story not in stories
+        ]
+        return sorted(found, key=newest_first)
+
+    def carried_reports(self, segment: SegmentSettings, now: datetime) -> list[Candidate]:
+        """The articles that would be candidates but that the segment's editions already
+        carried them or a report of their story, newest first."""
+        history = self.history(segment.name)
+        carried, stories = history.carried, history.carried_stories
+        found = [a for a in self._new(segment, now) if a.id in carried or a.story in stories]
+        return sorted(found, key=newest_first)
+
+    def _new(self, segment: SegmentSettings, now: datetime) -> Iterable[Candidate]:
+        """The articles first seen since the segment's last edition, within its lookback
+        window and tags."""
+        since = now - timedelta(days=segment.lookback_days)
+        cutoff = self.history(segment.name).cutoff
         if segment.include_tags:
             tagged: dict[int, Candidate] = {}
             for tag in segment.include_tags:
@@ -151,16 +172,13 @@ class Pool:
         else:
             pool = self.articles.values()
         unwanted = frozenset(segment.exclude_tags)
-        found = [
+        return (
             a
             for a in pool
             if a.published_at >= since
             and (cutoff is None or a.first_seen_at > cutoff)
-            and a.id not in carried
-            and a.story not in stories
             and not (unwanted and unwanted & a.tag_set)
-        ]
-        return sorted(found, key=newest_first)
+        )
 
     def pinned_extra(self, session: Session, segment: str, ids: Collection[int]) -> list[Candidate]:
         """Pinned articles that are not candidates (seen before the last edition, say),

@@ -15,10 +15,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
+from markupsafe import Markup
 from mjml import mjml2html
 
 from digest.compose.edition import Draft, DraftItem
 from digest.errors import RenderError
+from digest.render.note import note_html, note_text
 from digest.render.placeholders import Placeholders
 from digest.render.templates import environment, select
 
@@ -80,17 +82,9 @@ def _render(
     archive_url: str = "",
 ) -> Rendered:
     segment = draft.segment
-    title = segment.title or segment.name.replace("-", " ").title()
-    local = draft.composed_at.astimezone(identity.zone)
-    date_label = f"{local:%A} {local.day} {local:%B %Y}"
-    subject = one_line(
-        segment.subject.format(
-            title=title,
-            top_headline=items[0].title if items else "",
-            count=len(items),
-            date=date_label,
-        )
-    )
+    title = title_of(draft)
+    date_label = date_label_of(draft, identity.zone)
+    subject = subject_of(draft, items, identity.zone)
     preheader = one_line(" · ".join(i.title for i in items[1:4]) or items[0].summary, 200)
     context: dict[str, Any] = {
         "title": title,
@@ -103,6 +97,8 @@ def _render(
         "items": [_item_context(i, identity.zone) for i in items],
         "topics": list(topics),
         "archive_url": archive_url,  # "View in browser"; "" when the segment has no archive
+        "note_html": Markup(note_html(draft.note)),  # sanitised: see digest.render.note
+        "note_text": note_text(draft.note),
     }
     names = [f"email/digest-{segment.name}", "email/digest"]
     try:
@@ -117,6 +113,29 @@ def _render(
     except ValueError as e:
         raise RenderError(f"MJML could not be rendered: {e}") from e
     return Rendered(subject, preheader, html, text_body, items, placeholders)
+
+
+def title_of(draft: Draft) -> str:
+    segment = draft.segment
+    return segment.title or segment.name.replace("-", " ").title()
+
+
+def date_label_of(draft: Draft, zone: ZoneInfo) -> str:
+    local = draft.composed_at.astimezone(zone)
+    return f"{local:%A} {local.day} {local:%B %Y}"
+
+
+def subject_of(draft: Draft, items: tuple[DraftItem, ...], zone: ZoneInfo) -> str:
+    """The subject line of ``items`` of ``draft``: the editor's subject as written (content,
+    not a format string), or the segment's ``subject`` filled in."""
+    return one_line(draft.subject) or one_line(
+        draft.segment.subject.format(
+            title=title_of(draft),
+            top_headline=items[0].title if items else "",
+            count=len(items),
+            date=date_label_of(draft, zone),
+        )
+    )
 
 
 def _item_context(item: DraftItem, zone: ZoneInfo) -> dict[str, Any]:

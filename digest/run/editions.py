@@ -3,6 +3,7 @@ segment's lock, so that two runs at once make one edition."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -10,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from digest.compose.edition import Draft
+from digest.compose.editor_changes import consume_changes
 from digest.compose.editor_choices import consume
 from digest.deliver.recipients import (
     RenderVariant,
@@ -20,10 +22,19 @@ from digest.deliver.recipients import (
 )
 from digest.render.email import Rendered
 from digest.run.archive import check_slug_free
+from digest.run.desk_log import claim_for
 from digest.store.database import Store
 from digest.store.models import Edition, EditionItem, EditionStatus, SegmentLock
 
 ANOTHER_RUN = 0  # what record_edition returns when another run recorded this edition first
+
+OnRecord = Callable[[Session, int], None]
+"""Called in the recording's transaction with the new edition's id; raises
+:class:`Undone` to record nothing (say, the held edition was decided meanwhile)."""
+
+
+class Undone(Exception):
+    """Raised by an :data:`OnRecord` hook: roll the recording back."""
 
 
 def record_edition(
@@ -38,6 +49,8 @@ def record_edition(
     seen: int | None,
     render_variant: RenderVariant | None = None,
     archive_slug: str = "",
+    approved_by: str = "",
+    on_record: OnRecord | None = None,
 ) -> int | None:
     """Store the edition, its items and its recipients in one transaction.
 
@@ -48,6 +61,11 @@ def record_edition(
     composing reads in several statements: an edition recorded between them would not
     show in the draft's ``since`` and the same articles would go out twice.
     ``archive_slug``: the edition's page in the public archive, which its render links to.
+
+    The editor's choices and changes the draft carried are used up, and the log of the
+    changes made to the next edition is claimed by this one. ``on_record`` runs last, in
+    the same transaction; when it raises :class:`Undone` nothing is recorded and
+    :data:`ANOTHER_RUN` is returned.
     """
     segment = draft.segment
     try:
@@ -69,6 +87,7 @@ def record_edition(
                 text=rendered.text,
                 placeholder_nonce=rendered.placeholders.nonce,
                 archive_slug=archive_slug,
+                approved_by=approved_by,
             )
             session.add(edition)
             session.flush()
@@ -85,15 +104,27 @@ def record_edition(
             )
             used = [item.article_id for item in draft.items]
             consume(session, segment.name, [*used, *draft.considered])
+            consume_changes(
+                session,
+                segment.name,
+                [*used, *draft.considered],
+                note=draft.note,
+                subject=draft.subject,
+            )
+            claim_for(session, segment.name, edition.id)
             if segment.personalised and render_variant is not None:
                 record_personal_recipients(
                     session, edition.id, draft, audience(segment), batch_size, render_variant
                 )
             else:
                 record_recipients(session, edition.id, segment_rule(segment), batch_size)
+            if on_record is not None:
+                on_record(session, edition.id)
             return edition.id
     except IntegrityError:
         return None
+    except Undone:
+        return ANOTHER_RUN
 
 
 def latest_edition(session: Session, segment: str) -> int | None:

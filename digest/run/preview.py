@@ -11,10 +11,15 @@ from digest.render.email import Rendered
 from digest.settings import SenderSettings
 
 
+def sample_reader(sender: SenderSettings) -> Recipient:
+    """The values a preview shows where a reader's name and links go."""
+    base = sender.base_url.rstrip("/")
+    return Recipient(0, "", "reader", f"{base}/unsubscribe", f"{base}/preferences", "")
+
+
 def write_preview(sender: SenderSettings, rendered: Rendered, path: Path) -> Path:
     """Write ``rendered``'s HTML to ``path`` with a sample reader's values; return ``path``."""
-    base = sender.base_url.rstrip("/")
-    sample = Recipient(0, "", "reader", f"{base}/unsubscribe", f"{base}/preferences", "")
+    sample = sample_reader(sender)
     write_atomically(path, personalise(rendered, sample, "html").encode("utf-8"))
     return path
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from digest.compose.edition import Draft
 
 
 @dataclass(frozen=True)
@@ -36,3 +39,14 @@ sending it while the run records the next segment's edition)."""
 def already(report: SegmentReport) -> Finisher:
     """A finisher with nothing left to wait for."""
     return lambda: report
+
+
+def nothing_to_send(draft: Draft, zone: ZoneInfo) -> str:
+    """Why a run records nothing of ``draft``: no new articles, or fewer than the segment's
+    ``min_items`` (they stay new for the next run); "" when it has enough to send."""
+    if not draft.items:
+        since = draft.since.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z") if draft.since else ""
+        return f"no new articles since {since or 'the start'}"
+    if len(draft.items) < draft.segment.min_items:
+        return f"only {len(draft.items)} new items; waiting for {draft.segment.min_items}"
+    return ""

@@ -18,9 +18,10 @@ from digest.errors import DigestError
 from digest.render.email import Rendered
 from digest.run.archive import archive_url, new_slug
 from digest.run.delivery import delivery_settings
-from digest.run.editions import ANOTHER_RUN, record_edition, unfinished_edition
+from digest.run.editions import ANOTHER_RUN, OnRecord, record_edition, unfinished_edition
+from digest.run.holding import APPROVAL_REQUIRED, held_run
 from digest.run.rendering import render_draft
-from digest.run.report import Finisher, SegmentReport, already
+from digest.run.report import Finisher, SegmentReport, already, nothing_to_send
 from digest.run.sending import send_workers, start_send
 from digest.settings import SegmentSettings
 from digest.store.database import Store
@@ -94,30 +95,52 @@ class SegmentRun:
 
     def start(self, segment: SegmentSettings, now: datetime, slot: str) -> Finisher:
         """Compose, render, record and start sending the segment's next edition; the
-        returned function waits for the sending's end and reports."""
+        returned function waits for the sending's end and reports. A segment that requires
+        approval holds its edition for an editor instead (:mod:`digest.run.holding`)."""
         unfinished = unfinished_edition(self.store, segment.name)
         if unfinished is not None:
             note = "resumed an unfinished edition"
-            return self._send(unfinished, note)
+            return self.send(unfinished, note)
+        if segment.approval == APPROVAL_REQUIRED:
+            return already(held_run(self, segment, now, slot))
+        draft, seen = self.compose(segment, now)
+        waiting = nothing_to_send(draft, self.config.zone)
+        if waiting:  # nothing recorded: the articles stay new for the next run
+            return already(SegmentReport(segment.name, note=waiting))
+        edition_id = self.record(draft, seen, slot, now)
+        if edition_id is None:
+            return already(SegmentReport(segment.name, note=f"already ran for slot {slot}"))
+        if edition_id == ANOTHER_RUN:
+            note = "another run made this edition just now"
+            return already(SegmentReport(segment.name, note=note))
+        return self.send(edition_id)
+
+    def compose(self, segment: SegmentSettings, now: datetime) -> tuple[Draft, int | None]:
+        """The segment's next edition, and its newest edition's id read before composing
+        (see :func:`~digest.run.editions.record_edition`)."""
         with self.store.session() as session:
             pool = self.pool or Pool.load(session, [segment], now)
             seen = pool.history(segment.name).latest  # read before composing: see record_edition
             weights = {s.name: s.weight for s in self.config.sources}
             draft = compose(session, segment, now, source_weights=weights, pool=pool)
-        if not draft.items:
-            since = (
-                draft.since.astimezone(self.config.zone).strftime("%Y-%m-%d %H:%M %Z")
-                if draft.since
-                else "the start"
-            )
-            return already(SegmentReport(segment.name, note=f"no new articles since {since}"))
-        if len(draft.items) < segment.min_items:  # nothing recorded: they stay new next time
-            waiting = f"only {len(draft.items)} new items; waiting for {segment.min_items}"
-            return already(SegmentReport(segment.name, note=waiting))
-        slug = new_slug(self.config, segment, draft.composed_at)  # every render links to it
-        link = archive_url(self.config, segment.name, slug)
+        return draft, seen
+
+    def record(
+        self,
+        draft: Draft,
+        seen: int | None,
+        slot: str,
+        now: datetime,
+        *,
+        approved_by: str = "",
+        on_record: OnRecord | None = None,
+    ) -> int | None:
+        """Render and record ``draft`` as the edition of ``slot`` (see
+        :func:`~digest.run.editions.record_edition` for what it returns)."""
+        slug = new_slug(self.config, draft.segment, draft.composed_at)  # every render links to it
+        link = archive_url(self.config, draft.segment.name, slug)
         variants = self._variants(draft, link)
-        edition_id = record_edition(
+        return record_edition(
             self.store,
             draft,
             render_draft(self.config, draft, archive_url=link),
@@ -128,13 +151,9 @@ class SegmentRun:
             seen=seen,
             render_variant=variants.render,
             archive_slug=slug,
+            approved_by=approved_by,
+            on_record=on_record,
         )
-        if edition_id is None:
-            return already(SegmentReport(segment.name, note=f"already ran for slot {slot}"))
-        if edition_id == ANOTHER_RUN:
-            note = "another run made this edition just now"
-            return already(SegmentReport(segment.name, note=note))
-        return self._send(edition_id)
 
     def _variants(self, draft: Draft, link: str = "") -> Variants:
         """The renders of a personalised edition's reader groups, made before the segment is
@@ -147,7 +166,7 @@ class SegmentRun:
                 variants.render(variant_draft(draft, topics), topics)
         return variants
 
-    def _send(self, edition_id: int, note: str = "") -> Finisher:
+    def send(self, edition_id: int, note: str = "") -> Finisher:
         return start_send(
             self.store, self.settings, self.backend, edition_id, note, workers=self.workers
         )
