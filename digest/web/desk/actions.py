@@ -143,7 +143,7 @@ def routes(desk: Desk) -> list[BaseRoute]:
         else:
             visit.done(
                 f"Approved and {report.delivered} to {report.recipients} readers "
-                f"({report.items} items)." + (f" {report.note}" if report.note else "")
+                f"({report.items} items)."
             )
         return desk.back(visit, back_to(visit, segment))
 

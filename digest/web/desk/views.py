@@ -151,6 +151,7 @@ async def segment_page(
         "stale": stale or [],
         "zone": config.zone,
         "test_limit": config.desk.test_recipients,
+        "approval_required": config.segment(segment).approval == "required",
     }
     context.update(editor=visit.editor, flash=visit.flash)
     return desk.render("segment", context, visit.session, 409 if stale else 200)
