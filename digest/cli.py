@@ -20,6 +20,11 @@ from subscribers.errors import AudienceError
 
 # name → (module in digest.commands, attribute, the summary `digest --help` shows)
 COMMANDS: dict[str, tuple[str, str, str]] = {
+    "approve": (
+        "desk",
+        "approve",
+        "Approve the segment's held edition and send it through the ledger.",
+    ),
     "editors": (
         "editors",
         "editors_group",
@@ -61,6 +66,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "settings",
         "settings",
         "List every configuration setting with its default and help.",
+    ),
+    "skip": (
+        "desk",
+        "skip",
+        "Skip the segment's held edition: nothing is sent, its articles stay new.",
     ),
     "sources": (
         "intake",

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from http.server import HTTPServer
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import pytest
 from sqlalchemy import select
@@ -286,6 +286,34 @@ class Inbox:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.received.append(bytes(envelope.content))
         return "250 2.0.0 queued"
+
+
+# --- at the same moment ---
+
+T = TypeVar("T")
+
+
+def together(count: int, work: Callable[[int], T]) -> list[T]:
+    """Run ``work(0)`` … ``work(count - 1)`` in threads released at one moment."""
+    start = threading.Barrier(count)
+    results: list[T | BaseException | None] = [None] * count
+
+    def body(n: int) -> None:
+        start.wait(timeout=30)
+        try:
+            results[n] = work(n)
+        except BaseException as e:  # reported below, in the test's own thread
+            results[n] = e
+
+    threads = [threading.Thread(target=body, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert not any(thread.is_alive() for thread in threads), "a thread did not finish"
+    failed = [r for r in results if isinstance(r, BaseException)]
+    assert not failed, failed
+    return [r for r in results if r is not None and not isinstance(r, BaseException)]
 
 
 # --- shortcuts into the run ---

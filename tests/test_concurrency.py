@@ -17,15 +17,13 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 from feedserver import Route, serve
-from helpers import ROOT, write_intake_config
+from helpers import ROOT, together, write_intake_config
 from sqlalchemy import func, select
 
 from digest.config import load_config
@@ -37,30 +35,6 @@ from subscribers.models import Membership, Subscriber
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 FEEDS = ROOT / "examples" / "newsroom" / "feeds"
-T = TypeVar("T")
-
-
-def together(count: int, work: Callable[[int], T]) -> list[T]:
-    """Run ``work(0)`` … ``work(count - 1)`` in threads released at one moment."""
-    start = threading.Barrier(count)
-    results: list[T | BaseException | None] = [None] * count
-
-    def body(n: int) -> None:
-        start.wait(timeout=30)
-        try:
-            results[n] = work(n)
-        except BaseException as e:  # reported below, in the test's own thread
-            results[n] = e
-
-    threads = [threading.Thread(target=body, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
-    assert not any(thread.is_alive() for thread in threads), "a thread did not finish"
-    failed = [r for r in results if isinstance(r, BaseException)]
-    assert not failed, failed
-    return [r for r in results if r is not None and not isinstance(r, BaseException)]
 
 
 def environment() -> dict[str, str]:

@@ -36,6 +36,14 @@ from digest.run.desk_view import (
 )
 from digest.run.fingerprint import StaleDraftError
 from digest.run.holds import NothingWaitingError
+from digest.run.overview import (
+    EditionFigures,
+    SegmentOverview,
+    UnknownEditionError,
+    edition,
+    history,
+    overview,
+)
 
 __all__ = [
     "DRAFT",
@@ -46,21 +54,27 @@ __all__ = [
     "AlreadyDecidedError",
     "DeskInputError",
     "DeskItem",
+    "EditionFigures",
     "LeftOut",
     "LogEntry",
     "NextEditionView",
     "NothingToSendError",
     "NothingWaitingError",
     "ReaderGroup",
+    "SegmentOverview",
     "StaleDraftError",
     "TestSent",
+    "UnknownEditionError",
     "approve",
     "desk_url",
     "edit",
+    "edition",
     "exclude",
+    "history",
     "log",
     "move",
     "next_edition",
+    "overview",
     "pin",
     "send_test",
     "set_note",

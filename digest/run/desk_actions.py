@@ -29,7 +29,7 @@ from digest.config import Config
 from digest.errors import DigestError
 from digest.render.email import one_line
 from digest.run.desk_log import EDIT, EXCLUDE, MOVE, NOTE, PIN, SUBJECT, UNPIN, write_log
-from digest.run.desk_view import compose_next
+from digest.run.desk_view import NoSummaries, compose_next
 from digest.store.database import Store, insert_missing
 from digest.store.models import Article, EditorAction, EditorChoice, EditorEdit, NextEdition
 from digest.store.urls import canonical_url
@@ -43,13 +43,6 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # what no text needs 
 
 class DeskInputError(DigestError):
     """What an editor gave cannot be used; the message says what to fix."""
-
-
-class NoSummaries:
-    """Composing only to know the items and their order: no summaries needed."""
-
-    def summarise(self, title: str, text: str, words: int) -> str:
-        return ""
 
 
 def _text(value: str, what: str, limit: int, *, line: bool) -> str:

@@ -94,6 +94,13 @@ class NextEditionView:
     composed_at: datetime
 
 
+class NoSummaries:
+    """For a compose that only needs the items and their order, not their summaries."""
+
+    def summarise(self, title: str, text: str, words: int) -> str:
+        return ""
+
+
 def compose_next(
     session: Session,
     config: Config,

@@ -76,7 +76,7 @@ def held_run(run: Recorder, segment: SegmentSettings, now: datetime, slot: str) 
         note = f"still waiting for approval since {since}" + deadline_words(config, waiting)
         if waiting.notified_at is not None:
             return SegmentReport(segment.name, note=note)
-        told = tell_editors(run, segment, waiting, None, now)  # an earlier notice failed
+        told = tell_editors(run, segment, waiting, None, now)  # telling them failed before
         return (
             told_report(segment.name, 0, note, told)
             if told.editors or told.error
@@ -88,14 +88,14 @@ def held_run(run: Recorder, segment: SegmentSettings, now: datetime, slot: str) 
         return SegmentReport(segment.name, note=why)
     try:
         with store.session() as session:
-            made = hold(session, segment, slot, now, config.zone)
+            made = hold(session, segment, slot, now, config.zone, notify=bool(config.desk.notify))
             if isinstance(made, Held):
                 write_log(session, segment.name, RULE, HOLD, f"held the edition of {slot}", now)
     except IntegrityError:
         made = "another run holds this edition for approval"
     if isinstance(made, str):
         return SegmentReport(segment.name, note=made)
-    told = tell_editors(run, segment, made, draft, now)
+    told = tell_editors(run, segment, made, draft, now, taken=True)
     return told_report(segment.name, len(draft.items), "waiting for approval", told)
 
 
@@ -113,16 +113,24 @@ class Told:
 
 
 def tell_editors(
-    run: Recorder, segment: SegmentSettings, held: Held, draft: Draft | None, now: datetime
+    run: Recorder,
+    segment: SegmentSettings,
+    held: Held,
+    draft: Draft | None,
+    now: datetime,
+    *,
+    taken: bool = False,
 ) -> Told:
-    """Email ``[desk] notify`` once per held edition."""
+    """Email ``[desk] notify`` once per held edition (``taken``: this run took the telling
+    when it held the edition)."""
     store, config = run.store, run.config
     addresses = config.desk.notify
     if not addresses:
         return Told()
-    with store.session() as session:
-        if not claim_notice(session, held.id, now):
-            return Told()
+    if not taken:
+        with store.session() as session:
+            if not claim_notice(session, held.id, now):
+                return Told()
     try:
         if draft is None:
             draft, _ = run.compose(segment, now)

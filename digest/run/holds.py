@@ -90,10 +90,17 @@ def due_time(slot: str, zone: ZoneInfo, now: datetime) -> datetime:
 
 
 def hold(
-    session: Session, segment: SegmentSettings, slot: str, now: datetime, zone: ZoneInfo
+    session: Session,
+    segment: SegmentSettings,
+    slot: str,
+    now: datetime,
+    zone: ZoneInfo,
+    *,
+    notify: bool,
 ) -> Held | str:
     """Hold the segment's edition of ``slot``, under its lock; or say why not (another run
-    holds one, or the slot already ran)."""
+    holds one, or the slot already ran). With ``notify`` the run that holds it takes the
+    telling of the editors at once, so that no other run tells them too."""
     lock_segment(session, segment.name, now)
     waiting = waiting_hold(session, segment.name)
     if waiting is not None:
@@ -113,6 +120,7 @@ def hold(
         status=HoldStatus.waiting,
         due_at=due,
         deadline_at=due + timedelta(minutes=minutes) if minutes > 0 else None,
+        notified_at=now if notify else None,
         decided_by="",
     )
     session.add(row)

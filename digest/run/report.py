@@ -20,6 +20,7 @@ class SegmentReport:
     note: str = ""
     failed: bool = False
     backend: str = ""  # the backend this run delivered the edition through, if it did
+    edition: int = 0  # the edition this run sent or resumed, if it did
 
     @property
     def delivered(self) -> str:

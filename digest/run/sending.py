@@ -65,7 +65,7 @@ def start_send(
         else:
             why = f"stopped: {e}; `digest resume` continues it"
         return SegmentReport(
-            segment, items, after.recipients, tally.accepted, preview, why, True, name
+            segment, items, after.recipients, tally.accepted, preview, why, True, name, edition_id
         )
 
     try:
@@ -90,7 +90,14 @@ def start_send(
             return stopped(e)
         told = note + ("; " if note else "") + f"{after.failed} failed" if after.failed else note
         return SegmentReport(
-            segment, items, after.recipients, tally.accepted, preview, told, backend=name
+            segment,
+            items,
+            after.recipients,
+            tally.accepted,
+            preview,
+            told,
+            backend=name,
+            edition=edition_id,
         )
 
     return finish
