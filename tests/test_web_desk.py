@@ -385,3 +385,21 @@ def test_a_personalised_segment_offers_its_reader_groups(newsroom: Path, store: 
         assert ai.find("option", selected=True)["value"] == "ai"
         whole = desk.browser.get(f"{url}/email.html").text
         assert desk.browser.get(f"{url}/email.html?group=ai").text != whole
+
+
+def test_an_archived_edition_links_to_its_archive_page(newsroom: Path, store: Store) -> None:
+    require_approval(newsroom)
+    body = newsroom.read_text(encoding="utf-8")
+    newsroom.write_text(body.replace("approval = ", "archive = true\napproval = ", 1), "utf-8")
+    run_digest(newsroom, "send", "--segment", SEGMENT)
+    with open_site(newsroom, store) as site:
+        desk = sign_in(site)
+        desk.press(desk.page(), "Approve and send")
+        with store.session() as session:
+            edition = session.scalars(select(Edition)).one()
+            slug = edition.archive_slug
+        assert slug
+        page = desk.soup(desk.page(f"{DESK}/editions/{edition.id}"))
+        link = page.find("a", string="Web version of this edition")["href"]
+        assert link == f"https://newsroom.example/digest/archive/{SEGMENT}/{slug}/"
+        assert site.client.get(httpx.URL(link).path).status_code == 200

@@ -12,11 +12,14 @@ import httpx
 import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import func, select
+from starlette.requests import Request
+from starlette.responses import Response
 from webtools import Browser, Site, append_toml, open_site, set_base_url
 
 from digest.run.editors import EditorInfo, add_editor, remove_editor
 from digest.store.database import Store
 from digest.store.models import EditorLog, NextEdition
+from digest.web.desk.session import COOKIE, DeskSession, Sessions
 
 DESK = "/digest/desk"
 ADDRESS = "ada@newsroom.example"
@@ -328,3 +331,30 @@ def test_a_session_survives_a_restart_of_the_app(
     by, _ = sign_in(first)
     by.app = second.client.app  # the same secret comes from the store
     assert signed_in(by)
+
+
+def test_the_cookie_cannot_be_altered_and_carries_a_short_message() -> None:
+    sessions = Sessions("secret", "/desk", secure=True, idle_seconds=60)
+    response = Response()
+    sessions.write(response, DeskSession(1, "k", "token", 0.0, ("status", "é" * 1000)), 100.0)
+    value = response.headers["set-cookie"].split(";")[0].removeprefix(f"{COOKIE}=")
+    assert len(value) < 4096
+
+    def read(cookie: str) -> DeskSession | None:
+        header = (b"cookie", f"{COOKIE}={cookie}".encode())
+        return sessions.read(Request({"type": "http", "headers": [header]}))
+
+    found = read(value)
+    assert found is not None and (found.editor_id, found.seen) == (1, 100.0)
+    assert found.flash == ("status", "é" * 299 + "…")
+    payload, _, signature = value.rpartition(".")
+    altered = ("A" if payload[0] != "A" else "B") + payload[1:]
+    assert read(f"{altered}.{signature}") is None
+    assert read(value[:-2]) is None
+    other = Sessions("another secret", "/desk", secure=True, idle_seconds=60)
+    assert (
+        other.read(
+            Request({"type": "http", "headers": [(b"cookie", f"{COOKIE}={value}".encode())]})
+        )
+        is None
+    )

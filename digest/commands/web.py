@@ -56,11 +56,13 @@ def serve(config_path: Path, host: str | None, port: int | None) -> None:
         host, port = host or config.web.host, config.web.port if port is None else port
         sock = listen(host, port)
         logging.getLogger("digest.web").info(
-            "listening on %s:%s; pages under %s/ (and /), links in emails use %s",
+            "listening on %s:%s; pages under %s/ (and /), links in emails use %s; "
+            "the editors' desk is at %s/desk/",
             host,
             port,
             base_path(config.sender.base_url),
             config.sender.base_url,
+            config.sender.base_url.rstrip("/"),
         )
         server = uvicorn.Server(
             uvicorn.Config(

@@ -95,7 +95,8 @@ class Sessions:
         fresh = replace(session, seen=now)
         data: dict[str, Any] = {"e": fresh.editor_id, "k": fresh.key, "c": fresh.csrf, "t": now}
         if fresh.flash:
-            data["f"] = [fresh.flash[0], fresh.flash[1][:MAX_FLASH]]
+            kind, text = fresh.flash
+            data["f"] = [kind, text if len(text) <= MAX_FLASH else text[: MAX_FLASH - 1] + "…"]
         response.set_cookie(
             COOKIE,
             self.serializer.dumps(data),
