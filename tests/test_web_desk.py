@@ -323,6 +323,8 @@ def test_an_approval_of_a_draft_that_changed_sends_nothing_and_shows_the_change(
         desk.site.store, desk.site.config, SEGMENT, int(first["id"].removeprefix("item-")),
         "Another editor's headline", "", "bo@newsroom.example",
     )  # fmt: skip
+    blind = desk.press(seen, "Approve and send", fingerprint="")
+    assert desk.status(blind).startswith("alert: Not sent: the form did not say which draft")
     answer = desk.browser.submit(seen, "Approve and send")
     assert answer.status_code == 409
     soup = desk.soup(answer)

@@ -124,12 +124,14 @@ def routes(desk: Desk) -> list[BaseRoute]:
         segment = str(request.path_params["segment"])
         if segment not in config.segments:
             return desk.refusal(visit, "Not found", f"There is no segment {segment!r}.", 404)
-        seen = visit.field("fingerprint")
+        seen = visit.field("fingerprint")  # what the editor saw; a send of anything else waits
+        if not seen:
+            visit.failed("Not sent: the form did not say which draft you saw; reload the page")
+            return desk.back(visit, back_to(visit, segment))
         try:
             report = await run_in_threadpool(
-                engine.approve, store, config, segment, visit.editor.email, seen or None,
-                web.clock(),
-            )  # fmt: skip
+                engine.approve, store, config, segment, visit.editor.email, seen, web.clock()
+            )
         except engine.StaleDraftError as e:
             view = visit.field("view") if visit.field("view") in VIEWS else "desktop"
             group = group_of(visit.field("group"))
