@@ -9,15 +9,19 @@ import email
 import email.policy
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from apscheduler.schedulers.blocking import BlockingScheduler
 from helpers import cli, free_port, together
 from sqlalchemy import func, select
 
 from digest.config import Config, load_config
 from digest.intake.ingest import ingest_all
 from digest.run import desk
+from digest.run.approval import apply_deadline
 from digest.run.desk_mail import NOTICES, outbox_folder
+from digest.run.schedule import build_scheduler
 from digest.run.segments import run_segments
 from digest.run.subscribers_file import merge_subscribers_file
 from digest.store.database import Store
@@ -25,6 +29,7 @@ from digest.store.models import Delivery, Edition, HeldEdition, HoldStatus
 
 NOW = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)  # 07:00 in London: the segment's schedule
 POLITICS = "politics-daily"
+LONDON = ZoneInfo("Europe/London")
 EDITOR = "ed@newsroom.example"
 TOLD = ("ed@newsroom.example", "night.desk@newsroom.example")
 
@@ -265,3 +270,33 @@ def test_two_approvals_at_once_send_once(store: Store, config: Config) -> None:
     (edition,) = editions(store)
     assert len(sent_messages(config, edition.id)) == count(store, Delivery) > 0
     assert held(store)[0].status == HoldStatus.approved
+
+
+def test_digest_schedule_applies_the_deadline_at_its_time(
+    newsroom: Path,
+    store: Store,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config = require_approval(newsroom, store, 'approval_deadline = 30\non_deadline = "send"')
+    scheduler = build_scheduler(config, lambda segment, slot: None, lambda segment: None)
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert "deadline:politics-daily" in jobs and "deadline:tech-weekly" not in jobs
+    trigger = jobs["deadline:politics-daily"].trigger
+    assert trigger.get_next_fire_time(None, NOW) == datetime(2026, 11, 26, 7, 30, tzinfo=LONDON)
+
+    run(store, config, NOW)
+    assert apply_deadline(store, config, POLITICS, NOW + timedelta(minutes=29)) is None
+    assert editions(store) == []
+
+    def fire_the_deadline(scheduler: BlockingScheduler) -> None:
+        job = next(j for j in scheduler.get_jobs() if j.id == "deadline:politics-daily")
+        job.func(*job.args)
+
+    monkeypatch.setattr(BlockingScheduler, "start", fire_the_deadline)
+    code, output = cli(capsys, "schedule", "--config", str(config.path))
+    assert code == 0, output
+    assert "scheduled approval deadline of politics-daily (30 minutes after cron[" in output
+    assert "approval deadline passed: sent by on_deadline" in output
+    (edition,) = editions(store)
+    assert held(store)[0].status == HoldStatus.sent and edition.approved_by == ""

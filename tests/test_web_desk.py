@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -355,6 +356,14 @@ def test_untrusted_text_stays_text(desk: Desk) -> None:
     assert not [a for a in email.find_all("a") if a.get("href", "").startswith("javascript:")]
     for page in (f"{DESK}/", f"{PAGE}/history"):
         assert desk.soup(desk.page(page)).find_all("script") == []
+
+
+def test_the_address_in_approval_notices_leads_to_the_page(desk: Desk) -> None:
+    notice = engine.desk_url(desk.site.config, SEGMENT)
+    answer = desk.browser.get(httpx.URL(notice).raw_path.decode())
+    assert answer.status_code == 308 and answer.headers["location"] == PAGE
+    anonymous = Browser(desk.site.client.app).get(answer.headers["location"])
+    assert anonymous.headers["location"] == f"{DESK}/login?next={quote(PAGE, safe='')}"
 
 
 def test_unknown_segments_and_editions_are_404_pages(desk: Desk) -> None:

@@ -15,6 +15,7 @@ from digest.config import Config, load_config
 from digest.deliver.backends import make_backend
 from digest.errors import DigestError
 from digest.intake.ingest import SourceReport
+from digest.run.approval import apply_deadline
 from digest.run.delivery import delivery_settings
 from digest.run.job import JobResult, main_job
 from digest.run.report import SegmentReport, delivered_word
@@ -80,7 +81,15 @@ def schedule(config_path: Path, backend: str | None) -> None:
             except (DigestError, AudienceError) as e:  # the scheduler keeps going
                 click.echo(f"error: {segment} {slot}: {e}", err=True)
 
-        scheduler = build_scheduler(config, job)
+        def deadline(segment: str) -> None:
+            try:
+                report = apply_deadline(store, config, segment, backend=backend or "")
+                if report is not None:
+                    print_table([report], backend or config.general.backend)
+            except (DigestError, AudienceError) as e:  # the scheduler keeps going
+                click.echo(f"error: {segment} approval deadline: {e}", err=True)
+
+        scheduler = build_scheduler(config, job, deadline)
         for each in scheduler.get_jobs():
             click.echo(f"scheduled {each.name} ({each.trigger}) in {config.general.timezone}")
         try:

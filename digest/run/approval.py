@@ -22,7 +22,8 @@ from digest.run.delivery import delivery_settings
 from digest.run.desk_log import APPROVE, SKIP, write_log
 from digest.run.editions import ANOTHER_RUN, unfinished_edition
 from digest.run.fingerprint import StaleDraftError, changes_between, fingerprint_of
-from digest.run.holds import decide, decided_line, deciding, require_waiting
+from digest.run.holding import at_deadline
+from digest.run.holds import decide, decided_line, deciding, require_waiting, waiting_hold
 from digest.run.report import SegmentReport, nothing_to_send
 from digest.run.segments import SegmentRun
 from digest.store.database import Store
@@ -97,6 +98,21 @@ def skip(
         line = f"skipped {segment}'s edition of {held.slot}; its articles stay new for the next run"
         write_log(session, segment, editor, SKIP, line, now)
     return line
+
+
+def apply_deadline(
+    store: Store, config: Config, segment: str, now: datetime | None = None, *, backend: str = ""
+) -> SegmentReport | None:
+    """At a held edition's approval deadline (``digest schedule`` calls this then): its
+    ``on_deadline`` decides. None when no edition waits or its deadline has not come."""
+    now = now or utcnow()
+    settings = config.segment(segment)
+    with store.session() as session:
+        held = waiting_hold(session, segment)
+    if held is None or held.deadline_at is None or now < held.deadline_at:
+        return None
+    run = SegmentRun(store, config, delivery_settings(config), backend)
+    return at_deadline(run, settings, held, now)
 
 
 def _titles(store: Store) -> Callable[[int], str]:

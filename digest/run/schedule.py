@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 
 from digest.config import Config
@@ -16,6 +17,8 @@ MISFIRE_GRACE_SECONDS = 300
 
 SegmentJob = Callable[[str, str], None]
 """Called with (segment name, slot) when a segment's schedule fires."""
+DeadlineJob = Callable[[str], None]
+"""Called with a segment's name at the approval deadline after each of its firings."""
 
 
 def trigger_for(expression: str, zone: ZoneInfo) -> CronTrigger:
@@ -33,8 +36,11 @@ def slot_for(trigger: CronTrigger, zone: ZoneInfo, now: datetime) -> str:
     return "cron " + when.strftime("%Y-%m-%dT%H:%M")
 
 
-def build_scheduler(config: Config, job: SegmentJob) -> BlockingScheduler:
-    """A blocking scheduler in the configured zone with one cron job per segment."""
+def build_scheduler(
+    config: Config, job: SegmentJob, deadline_job: DeadlineJob | None = None
+) -> BlockingScheduler:
+    """A blocking scheduler in the configured zone with one cron job per segment, and for
+    each segment that waits for approval with a deadline, a job at that deadline."""
     zone = config.zone
     scheduler = BlockingScheduler(
         timezone=zone,
@@ -54,7 +60,35 @@ def build_scheduler(config: Config, job: SegmentJob) -> BlockingScheduler:
             name=f"digest {segment.name}",
             replace_existing=True,
         )
+        minutes = segment.approval_deadline
+        if deadline_job is not None and segment.approval == "required" and minutes > 0:
+            scheduler.add_job(
+                deadline_job,
+                AfterTrigger(trigger, timedelta(minutes=minutes)),
+                args=(segment.name,),
+                id=f"deadline:{segment.name}",
+                name=f"approval deadline of {segment.name}",
+                replace_existing=True,
+            )
     return scheduler
+
+
+class AfterTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler has no type hints
+    """Fires ``delay`` after each firing of ``trigger``: at the approval deadline."""
+
+    def __init__(self, trigger: CronTrigger, delay: timedelta) -> None:
+        self.trigger = trigger
+        self.delay = delay
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        previous = previous_fire_time - self.delay if previous_fire_time else None
+        fire = _fire_after(self.trigger, previous, now - self.delay)
+        return None if fire is None else fire + self.delay
+
+    def __str__(self) -> str:
+        return f"{self.delay.total_seconds() / 60:g} minutes after {self.trigger}"
 
 
 def _fire(job: SegmentJob, segment: str, trigger: CronTrigger, zone: ZoneInfo) -> None:

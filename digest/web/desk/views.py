@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from digest.errors import DigestError
@@ -52,6 +52,12 @@ def routes(desk: Desk) -> list[BaseRoute]:
         group = group_of(request.query_params.get("group", ""))
         all_left_out = request.query_params.get("left_out") == "all"
         return await segment_page(desk, visit, segment, view, group, all_left_out=all_left_out)
+
+    async def slashed(request: Request) -> Response:
+        """``/desk/segments/NAME/`` (the address approval notices link to) is the page too."""
+        query = request.url.query
+        target = desk.segment_url(str(request.path_params["segment"]))
+        return RedirectResponse(target + (f"?{query}" if query else ""), status_code=308)
 
     async def email(request: Request, visit: Visit) -> Response:
         """The next edition's HTML as the chosen group's readers get it, for the frames."""
@@ -107,6 +113,7 @@ def routes(desk: Desk) -> list[BaseRoute]:
     return [
         Route("/desk/", desk.page(home), methods=["GET"]),
         Route("/desk/segments/{segment}", desk.page(next_edition), methods=["GET"]),
+        Route("/desk/segments/{segment}/", slashed, methods=["GET"]),
         Route("/desk/segments/{segment}/email.html", desk.page(email), methods=["GET"]),
         Route("/desk/segments/{segment}/history", desk.page(history), methods=["GET"]),
         Route("/desk/editions/{edition_id:int}", desk.page(edition), methods=["GET"]),
