@@ -20,6 +20,8 @@ from digest.run.segments import run_segments
 from digest.run.subscribers_file import merge_subscribers_file
 from digest.store.database import Store
 from digest.store.models import (
+    Article,
+    ArticleTag,
     Edition,
     EditionItem,
     EditorAction,
@@ -315,3 +317,30 @@ def test_a_personalised_segment_shows_its_reader_groups_and_the_chosen_one(
     carried = [i for i in view.items if set(i.tags) & set(chosen.topics)]
     for item in view.items:
         assert (item.title in shown.text) == (item in carried)
+
+
+def test_a_new_report_of_a_story_the_segment_sent_is_left_out_and_says_where(
+    store: Store, config: Config
+) -> None:
+    run_segments(store, config, "outbox", [POLITICS], now=NOW)
+    (edition,) = editions(store, POLITICS)
+    with store.session() as session:
+        sent = session.get_one(Article, items_of(store, edition.id)[0])
+        later = NOW + timedelta(hours=2)
+        report = Article(
+            source_id=sent.source_id,
+            url="https://newsroom.example/another-take",
+            title="Another take on the same story",
+            cluster_id=sent.cluster_id or sent.id,
+            published_at=later,
+            first_seen_at=later,
+            tags=[ArticleTag(tag=t) for t in sent.tag_names],
+        )
+        session.add(report)
+        session.flush()
+        report_id = report.id
+    view = desk.next_edition(store, config, POLITICS, now=NOW + timedelta(hours=3))
+    assert report_id not in [i.article_id for i in view.items]
+    (out,) = [o for o in view.left_out if o.article_id == report_id]
+    assert out.reason == f"already sent in edition {edition.id}: a report of the same story"
+    assert out.url == "https://newsroom.example/another-take"

@@ -130,8 +130,10 @@ def test_approve_records_the_edition_and_sends_it_through_the_ledger(
         EDITOR,
         edition.id,
     )
-    (approved,) = desk.log(store, POLITICS, edition_id=edition.id)
+    approved, hold_row = desk.log(store, POLITICS, edition_id=edition.id)
     assert (approved.action, approved.editor) == ("approve", EDITOR)
+    assert (hold_row.action, hold_row.editor) == ("hold", "")
+    assert hold_row.detail == "held the edition of at 2026-11-26T07:00 for approval"
     with pytest.raises(desk.NothingWaitingError, match="no edition waiting for approval"):
         desk.approve(store, config, POLITICS, EDITOR)
     code, output = cli(capsys, "approve", "--config", str(config.path), "--segment", POLITICS)

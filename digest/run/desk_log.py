@@ -78,6 +78,25 @@ def claim_for(session: Session, segment: str, edition_id: int) -> None:
     )
 
 
+def held_line(slot: str) -> str:
+    """The detail of the log row of a held edition."""
+    return f"held the edition of {slot} for approval"
+
+
+def claim_hold(session: Session, segment: str, slot: str, edition_id: int) -> None:
+    """The log row of the held edition of ``slot`` belongs to the edition that decided it."""
+    session.execute(
+        update(EditorLog)
+        .where(
+            EditorLog.segment == segment,
+            EditorLog.edition_id.is_(None),
+            EditorLog.action == HOLD,
+            EditorLog.detail == held_line(slot),
+        )
+        .values(edition_id=edition_id)
+    )
+
+
 def log(
     store: Store,
     segment: str,

@@ -20,7 +20,14 @@ from sqlalchemy.exc import IntegrityError
 from digest.compose.edition import Draft
 from digest.config import Config
 from digest.errors import DigestError
-from digest.run.desk_log import DEADLINE_SEND, DEADLINE_SKIP, HOLD, RULE, write_log
+from digest.run.desk_log import (
+    DEADLINE_SEND,
+    DEADLINE_SKIP,
+    HOLD,
+    RULE,
+    held_line,
+    write_log,
+)
 from digest.run.desk_mail import NOTICES, approval_notice, send_desk_mail
 from digest.run.editions import ANOTHER_RUN, OnRecord
 from digest.run.holds import (
@@ -90,7 +97,7 @@ def held_run(run: Recorder, segment: SegmentSettings, now: datetime, slot: str) 
         with store.session() as session:
             made = hold(session, segment, slot, now, config.zone, notify=bool(config.desk.notify))
             if isinstance(made, Held):
-                write_log(session, segment.name, RULE, HOLD, f"held the edition of {slot}", now)
+                write_log(session, segment.name, RULE, HOLD, held_line(slot), now)
     except IntegrityError:
         made = "another run holds this edition for approval"
     if isinstance(made, str):

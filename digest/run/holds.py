@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from digest.errors import DigestError
-from digest.run.desk_log import write_log
+from digest.run.desk_log import claim_hold, write_log
 from digest.run.editions import OnRecord, Undone, lock_segment
 from digest.settings import SegmentSettings
 from digest.store.models import Edition, HeldEdition, HoldStatus
@@ -172,6 +172,7 @@ def deciding(
         if not decide(session, held, status, editor, now, edition_id):
             raise Undone
         write_log(session, held.segment, editor, action, detail, now, edition_id)
+        claim_hold(session, held.segment, held.slot, edition_id)
 
     return on_record
 
