@@ -25,6 +25,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "approve",
         "Approve the segment's held edition and send it through the ledger.",
     ),
+    "editors": (
+        "editors",
+        "editors_group",
+        "Add, list and remove the editors who may sign in to the desk.",
+    ),
     "exclude": (
         "compose",
         "exclude",
@@ -55,7 +60,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "serve": (
         "web",
         "serve",
-        "Serve sign-up, confirmation, unsubscribe, preferences and the SendGrid webhook.",
+        "Serve the public pages, the editors' desk and the SendGrid webhook.",
     ),
     "settings": (
         "settings",

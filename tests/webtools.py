@@ -106,6 +106,74 @@ class Client:
         return self.request("POST", url, **options)
 
 
+class Browser:
+    """A client that keeps its cookies between requests, as a browser does, calling the app
+    in process from the client address ``client``; :meth:`submit` fills a page's form."""
+
+    def __init__(
+        self,
+        app: Starlette,
+        base_url: str = "https://newsroom.example",
+        client: str = "127.0.0.1",
+    ) -> None:
+        self.app = app
+        self.base_url = base_url
+        self.client = client
+        self.cookies = httpx.Cookies()
+
+    def request(self, method: str, url: str, **options: Any) -> httpx.Response:
+        async def call() -> httpx.Response:
+            transport = httpx.ASGITransport(app=self.app, client=(self.client, 40000))
+            async with httpx.AsyncClient(
+                transport=transport, base_url=self.base_url, cookies=self.cookies
+            ) as client:
+                response = await client.request(method, url, **options)
+                self.cookies = httpx.Cookies(client.cookies)
+                return response
+
+        return asyncio.run(call())
+
+    def get(self, url: str, **options: Any) -> httpx.Response:
+        return self.request("GET", url, **options)
+
+    def post(self, url: str, **options: Any) -> httpx.Response:
+        return self.request("POST", url, **options)
+
+    def submit(
+        self, page: httpx.Response, button: str, scope: str = "", **fields: str
+    ) -> httpx.Response:
+        """Press the button whose text is ``button`` in ``page`` (within the element whose
+        id is ``scope``, if given): its form's fields as the page has them, ``fields`` typed
+        in, the button's own name and value, posted to its form's (or its own) action."""
+        soup = BeautifulSoup(page.text, "html.parser")
+        root = soup.find(id=scope) if scope else soup
+        assert root is not None, f"no element #{scope}"
+        pressed = [b for b in root.find_all("button") if b.get_text(strip=True) == button]
+        assert pressed, f"no button {button!r}"
+        form = pressed[0].find_parent("form")
+        assert form is not None
+        data: dict[str, str] = {}
+        for control in form.find_all(["input", "textarea", "select"]):
+            name = control.get("name")
+            unchecked = (
+                control.get("type") in ("checkbox", "radio") and "checked" not in control.attrs
+            )
+            if not name or unchecked:
+                continue
+            if control.name == "textarea":
+                data[name] = control.get_text()
+            elif control.name == "select":
+                chosen = control.find("option", selected=True) or control.find("option")
+                data[name] = chosen.get("value", "") if chosen else ""
+            else:
+                data[name] = control.get("value", "")
+        if pressed[0].get("name"):
+            data[pressed[0]["name"]] = pressed[0].get("value", "")
+        data.update(fields)
+        action = pressed[0].get("formaction") or form.get("action")
+        return self.post(str(action), data=data)
+
+
 @dataclass
 class Site:
     config: Config

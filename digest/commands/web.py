@@ -1,4 +1,4 @@
-"""``digest serve``: the public pages and webhooks on uvicorn."""
+"""``digest serve``: the public pages, the editors' desk and webhooks on uvicorn."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def listen(host: str, port: int) -> socket.socket:
 @click.option("--host", default=None, help="Interface to listen on (default: [web] host).")
 @click.option("--port", type=int, default=None, help="Port to listen on (default: [web] port).")
 def serve(config_path: Path, host: str | None, port: int | None) -> None:
-    """Serve sign-up, confirmation, unsubscribe, preferences and the SendGrid webhook."""
+    """Serve the public pages, the editors' desk and the SendGrid webhook."""
     config = load_config(config_path)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # no migration chatter at startup
@@ -56,11 +56,13 @@ def serve(config_path: Path, host: str | None, port: int | None) -> None:
         host, port = host or config.web.host, config.web.port if port is None else port
         sock = listen(host, port)
         logging.getLogger("digest.web").info(
-            "listening on %s:%s; pages under %s/ (and /), links in emails use %s",
+            "listening on %s:%s; pages under %s/ (and /), links in emails use %s; "
+            "the editors' desk is at %s/desk/",
             host,
             port,
             base_path(config.sender.base_url),
             config.sender.base_url,
+            config.sender.base_url.rstrip("/"),
         )
         server = uvicorn.Server(
             uvicorn.Config(

@@ -2,7 +2,9 @@
 
 Every response, a 500 included, carries headers that keep the pages private and inert:
 no caching (links carry tokens), no referrer (ditto), no framing (a framed unsubscribe
-button could be clicked by a trick), no script, no indexing. No cookie is ever set.
+button could be clicked by a trick), no script, no indexing. The public pages set no
+cookie; the editors' desk (:mod:`digest.web.desk`) sets its signed session cookie, and
+frames its own email previews and nothing else.
 
 The app answers under the path of ``[sender] base_url`` (``/digest`` for
 ``https://newsroom.example/digest``), as the links in every email expect, and at ``/``
@@ -32,7 +34,7 @@ from digest.deliver.protocol import Backend
 from digest.errors import ConfigError
 from digest.run.delivery import delivery_settings
 from digest.store.database import Store
-from digest.web import archive, preferences, subscribe, unsubscribe, webhooks
+from digest.web import archive, desk, preferences, subscribe, unsubscribe, webhooks
 from digest.web.housekeeping import lifespan
 from digest.web.pages import Pages
 from digest.web.ratelimit import RateLimiter
@@ -56,7 +58,8 @@ HEADERS = [
 
 class PrivateHeaders:
     """Pure ASGI middleware adding :data:`HEADERS` to every HTTP response (but for a header
-    the response sets itself: the archive's pages widen the content security policy)."""
+    the response sets itself: the archive's pages widen the content security policy, the
+    desk's pages frame the desk's own email previews)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -167,6 +170,7 @@ def build_state(
         webhook_key=webhooks.load_key(key_text) if key_text.strip() else None,
         make_backend=backend or (lambda: make_backend(delivery_settings(config))),
         clock=clock,
+        secret=secret,
     )
 
 
@@ -204,6 +208,7 @@ def create_app(
         *preferences.routes(web),
         *webhooks.routes(web),
         *archive.routes(web),
+        *desk.routes(web),
     ]
     app = DigestApp(
         base_path=base_path(config.sender.base_url),

@@ -34,7 +34,11 @@ class Pages:
     def __init__(self, user_dir: Path | None, site: Mapping[str, str]) -> None:
         self.env = environment(user_dir, html=True)
         self.site = dict(site)
-        for name in PAGES:
+        self.check(PAGES)
+
+    def check(self, names: tuple[str, ...]) -> None:
+        """Load each page template now: RenderError names a missing or broken one."""
+        for name in names:
             try:
                 self.env.get_template(f"web/{name}.html")
             except jinja2.TemplateNotFound as e:

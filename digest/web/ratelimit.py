@@ -77,6 +77,14 @@ class RateLimiter:
             self._buckets[key] = (tokens, now)
             return max(1, math.ceil((1.0 - tokens) / self.rate))
 
+    def refund(self, key: str) -> None:
+        """Give back the token a request spent (a sign-in that succeeded counts for nothing)."""
+        with self._lock:
+            found = self._buckets.get(key)
+            if found is not None:
+                tokens, then = found
+                self._buckets[key] = (min(float(self.limit), tokens + 1.0), then)
+
     def __len__(self) -> int:
         return len(self._buckets)
 

@@ -33,6 +33,7 @@ class AppState:
     webhook_key: object | None  # an EllipticCurvePublicKey, or None when not configured
     make_backend: Callable[[], Backend]
     clock: Clock = utcnow
+    secret: str = ""  # signs the desk's session cookie (with a salt of its own)
 
     @property
     def base_url(self) -> str:
