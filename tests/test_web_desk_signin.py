@@ -301,6 +301,22 @@ def test_log_out(site: Site, editor: EditorInfo) -> None:
     )
 
 
+def test_log_out_ends_every_session_of_the_editor_a_copied_cookie_too(
+    site: Site, editor: EditorInfo
+) -> None:
+    phone, _ = sign_in(site)
+    laptop, _ = sign_in(site)
+    copied = browser(site)
+    copied.cookies = httpx.Cookies(laptop.cookies)  # someone kept the laptop's cookie
+    assert signed_in(phone) and signed_in(laptop) and signed_in(copied)
+    laptop.submit(laptop.get(PROBE), "Log out")
+    assert not signed_in(laptop)
+    assert not signed_in(copied)  # the copy of the cookie is worth nothing now
+    assert not signed_in(phone)  # and every other session of the editor has ended
+    again, answer = sign_in(site)
+    assert answer.status_code == 303 and signed_in(again)  # a new sign-in works
+
+
 def test_desk_pages_are_private_and_frame_only_the_desk(site: Site, editor: EditorInfo) -> None:
     by, _ = sign_in(site)
     for answer in (browser(site).get(f"{DESK}/login"), by.get(PROBE)):

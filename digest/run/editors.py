@@ -76,7 +76,9 @@ def check_password(password: str) -> None:
 
 
 def _info(editor: Editor) -> EditorInfo:
-    key = f"{editor.id}:{editor.created_at.timestamp():.6f}"  # ids may be reused after a removal
+    # Ids may be reused after a removal, and a log out ends the sessions opened before it.
+    out = editor.signed_out_at.timestamp() if editor.signed_out_at else 0.0
+    key = f"{editor.id}:{editor.created_at.timestamp():.6f}:{out:.6f}"
     return EditorInfo(editor.id, editor.email, editor.name, editor.created_at, key)
 
 
@@ -124,6 +126,14 @@ def remove_editor(store: Store, email: str) -> bool:
     with store.session() as session:
         gone = session.execute(delete(Editor).where(func.lower(Editor.email) == address.lower()))
         return bool(getattr(gone, "rowcount", 0))
+
+
+def sign_out_everywhere(store: Store, editor_id: int, now: datetime | None = None) -> None:
+    """End every session of the editor: the key they carry no longer matches."""
+    with store.session() as session:
+        found = session.get(Editor, editor_id)
+        if found is not None:
+            found.signed_out_at = now or utcnow()
 
 
 def editor_by_id(store: Store, editor_id: int) -> EditorInfo | None:

@@ -8,6 +8,8 @@ first use (a secret, a source's row) is inserted unless another process inserted
 from __future__ import annotations
 
 import secrets
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +28,7 @@ from digest.errors import StoreError
 from digest.store.models import AppSecret
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+WAL_WAIT_SECONDS = 30.0
 MIGRATION_LOCK = 0x6469676573740000  # PostgreSQL advisory lock key of migrations
 
 
@@ -66,8 +69,28 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA journal_mode=WAL")
+    _use_wal(cursor)
     cursor.close()
+
+
+def _use_wal(cursor: Any) -> None:
+    """Switch the file to write-ahead logging, once for good (the mode stays in the file).
+
+    The switch needs the file to itself and SQLite does not wait for it the way it waits
+    for a write lock: a process opening a new store while another migrates it would fail
+    with "database is locked". It waits here instead, as long as the busy timeout would.
+    """
+    deadline = time.monotonic() + WAL_WAIT_SECONDS
+    while True:
+        if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+            return
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 DISTRIBUTION = "digest-newsletter"  # the name on PyPI; the package and command are "digest"

@@ -307,6 +307,8 @@ class Editor(Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Log out ends every session of the editor opened before it, a copied cookie's too.
+    signed_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class EditorLog(Base):

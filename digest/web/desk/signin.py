@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from digest.run.editors import verify_editor
+from digest.run.editors import sign_out_everywhere, verify_editor
 from digest.web.desk.core import Desk
 from digest.web.forms import BadRequest, Fields, client_ip, first, read_fields
 from digest.web.ratelimit import client_key, mailbox_key
@@ -106,6 +106,10 @@ def routes(desk: Desk) -> list[BaseRoute]:
                 },
                 session,
                 403,
+            )
+        if session is not None and session.signed_in:  # every session of theirs ends
+            await run_in_threadpool(
+                sign_out_everywhere, desk.web.store, session.editor_id, desk.web.clock()
             )
         response = RedirectResponse(desk.url("/login", why="out"), status_code=303)
         return desk.sessions.clear(response)
