@@ -27,7 +27,7 @@ from digest.run.holds import decide, decided_line, deciding, require_waiting, wa
 from digest.run.report import SegmentReport, nothing_to_send
 from digest.run.segments import SegmentRun
 from digest.store.database import Store
-from digest.store.models import Article, HoldStatus
+from digest.store.models import Article, HeldEdition, HoldStatus
 
 
 class NothingToSendError(DigestError):
@@ -66,6 +66,10 @@ def approve(
         subject = subject_of(draft, draft.items, config.zone) if draft.items else ""
         changes = changes_between(fingerprint, current, _titles(store), subject)
         if changes:
+            with store.session() as session:  # decided meanwhile: that is what changed
+                if session.get_one(HeldEdition, held.id).status != HoldStatus.waiting:
+                    line = decided_line(session, held.id, config.zone)
+                    raise AlreadyDecidedError(f"not sent: {segment}'s held edition: {line}")
             raise StaleDraftError(segment, changes)
     why = nothing_to_send(draft, config.zone)
     if why:
