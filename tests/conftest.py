@@ -1,5 +1,6 @@
 """Shared fixtures: a store on SQLite and (when configured) PostgreSQL, the example newsroom,
-the web app on it, a plain SMTP server and the SendGrid stand-in."""
+the web app on it, a plain SMTP server, the SendGrid stand-in, and Debian's chromium for
+pytest-playwright."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from browsing import CHROMIUM, CHROMIUM_ARGS, SAVED, unavailable
 from helpers import EXAMPLE, Inbox, free_port, use_database
 from sendgrid_standin import SendGridStandIn
 from sqlalchemy import create_engine, text
@@ -110,3 +113,29 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
     elif reporter:
         reporter.write_line(f"{len(ran)} PostgreSQL-backed tests passed")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """pytest-playwright's browser is Debian's chromium, headless."""
+    if not CHROMIUM.exists():
+        unavailable(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    return {
+        **browser_type_launch_args,
+        "executable_path": str(CHROMIUM),
+        "headless": True,
+        "args": CHROMIUM_ARGS,
+    }
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: pytest-playwright keeps one browser for the rest of the run."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Where the browser tests saved their screenshots."""
+    if SAVED:
+        terminalreporter.section("screenshots")
+        for path in SAVED:
+            terminalreporter.write_line(str(path))

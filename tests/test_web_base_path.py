@@ -4,7 +4,6 @@ form of the pages carries the public prefix."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ import httpx
 import pytest
 from bs4 import BeautifulSoup
 from helpers import free_port
+from playwright.sync_api import Browser, expect
 from proxy import reverse_proxy
 from sqlalchemy import select
 from webtools import (
@@ -31,8 +31,6 @@ from digest.config import load_config
 from digest.store.database import Store, open_store
 from subscribers.models import Status, Subscriber
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 ONE_CLICK = {"content-type": "application/x-www-form-urlencoded"}
 
 
@@ -144,33 +142,21 @@ def test_behind_a_proxy_that_keeps_the_prefix(
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(
-    not CHROMIUM.exists() and not os.environ.get("CI"),
-    reason="/usr/bin/chromium is not installed (apt-get install chromium)",
-)
 def test_a_browser_opens_and_saves_the_preferences_link_of_a_real_eml(
-    newsroom: Path, tmp_path: Path, store_of: Store
+    newsroom: Path, tmp_path: Path, store_of: Store, browser: Browser
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
-
     port = free_port()
     mail = emailed(newsroom, f"http://127.0.0.1:{port}/digest")
-    with serving(newsroom, port, tmp_path / "serve.log"), sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            context = browser.new_context(java_script_enabled=False)
-            page = context.new_page()
-            page.goto(mail.preferences)
-            expect(page.get_by_role("heading", level=1)).to_have_text("Your preferences")
-            page.get_by_label("Monthly").check()
-            page.get_by_role("button", name="Save preferences").click()
-            expect(page.get_by_role("status")).to_have_text("Your preferences are saved.")
-            assert page.url == mail.preferences  # posted back to the link's own address
-            context.close()
-        finally:
-            browser.close()
+    with serving(newsroom, port, tmp_path / "serve.log"):
+        context = browser.new_context(java_script_enabled=False)
+        page = context.new_page()
+        page.goto(mail.preferences)
+        expect(page.get_by_role("heading", level=1)).to_have_text("Your preferences")
+        page.get_by_label("Monthly").check()
+        page.get_by_role("button", name="Save preferences").click()
+        expect(page.get_by_role("status")).to_have_text("Your preferences are saved.")
+        assert page.url == mail.preferences  # posted back to the link's own address
+        context.close()
     assert reader(store_of, mail.address).attributes["frequency"] == "monthly"
 
 

@@ -6,7 +6,6 @@ driven by Playwright with JavaScript switched off, pressing the unsubscribe butt
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from helpers import free_port
+from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 from webtools import (
     add_subscriber,
@@ -29,15 +29,6 @@ from digest.deliver.links import signer
 from digest.store.database import Store, open_store
 from subscribers.models import Status, Subscriber
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ADDRESS = "served.reader@example.com"
 
 
@@ -89,34 +80,21 @@ def test_signup_confirm_digest_and_one_click_over_real_http(
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(
-    not CHROMIUM.exists() and not os.environ.get("CI"),
-    reason="/usr/bin/chromium is not installed (apt-get install chromium)",
-)
 def test_a_browser_without_javascript_unsubscribes_with_the_button(
-    served: tuple[str, Store],
+    served: tuple[str, Store], browser: Browser
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
-
     base, store = served
     who = add_subscriber(store, "browser.reader@example.org", ("politics-daily", "tech-weekly"))
     token = signer(store).token(who, "politics-daily")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            context = browser.new_context(java_script_enabled=False)
-            page = context.new_page()
-            page.goto(f"{base}/unsubscribe/{token}")
-            expect(page.get_by_role("heading", level=1)).to_have_text("Unsubscribe")
-            assert status_of(store, "browser.reader@example.org") == Status.active
-            page.get_by_role("button", name="Leave Politics Daily").click()
-            expect(page.get_by_role("heading", level=1)).to_have_text("You are unsubscribed")
-            expect(page.get_by_role("status")).to_contain_text("You have left Politics Daily")
-            context.close()
-        finally:
-            browser.close()
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{base}/unsubscribe/{token}")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Unsubscribe")
+    assert status_of(store, "browser.reader@example.org") == Status.active
+    page.get_by_role("button", name="Leave Politics Daily").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("You are unsubscribed")
+    expect(page.get_by_role("status")).to_contain_text("You have left Politics Daily")
+    context.close()
     with store.session() as session:
         reader = session.get_one(Subscriber, who)
         assert reader.status == Status.active and reader.list_names == {"tech-weekly"}
