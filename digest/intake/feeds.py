@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,6 +14,7 @@ from digest.intake import jsonfeed
 from digest.intake.clean import clean_html
 from digest.intake.entries import Entry
 from digest.intake.html_text import sanitise
+from digest.intake.images import ImageRef, lead_image, side
 from digest.intake.urls import join_url
 from digest.store.tags import normalise_tags
 
@@ -81,11 +83,13 @@ def make_entry(
     raw_tags: tuple[str, ...],
     published: datetime | None,
     base_url: str = "",
+    images: Sequence[ImageRef] = (),
 ) -> Entry | None:
     """An entry from one item's fields, or None when it has no usable URL or title.
 
     A relative ``url`` is resolved against ``base_url``; relative links in ``html``
-    against the entry's resulting address.
+    and the ``images`` (best first; the first usable one leads) against the entry's
+    resulting address.
     """
     url = _absolute(base_url, url.strip())
     title = " ".join(title.split())
@@ -101,6 +105,7 @@ def make_entry(
         text=clean_html(html, title=title, author=author.strip()),
         html=sanitise(html, base_url=url),
         raw_tags=raw_tags,
+        image=lead_image(images, base=url),
     )
 
 
@@ -122,7 +127,40 @@ def _from_feedparser(item: Any, base_url: str) -> Entry | None:
             str(t.get("term", "")).strip() for t in item.get("tags", []) if t.get("term")
         ),
         published=_when(item),
+        images=media_images(item),
     )
+
+
+def media_images(item: Any) -> list[ImageRef]:
+    """An item's images, best first: Media RSS ``media:content`` (the widest first), then
+    ``media:thumbnail``, then image enclosures (RSS ``<enclosure>``, Atom
+    ``rel="enclosure"`` links)."""
+    contents = [c for c in _dicts(item.get("media_content")) if _is_image(c)]
+    contents.sort(key=lambda c: -(side(c.get("width")) or 0))
+    found = [ImageRef(c.get("url"), "", c.get("width"), c.get("height")) for c in contents]
+    found += [
+        ImageRef(t.get("url"), "", t.get("width"), t.get("height"))
+        for t in _dicts(item.get("media_thumbnail"))
+    ]
+    found += [
+        ImageRef(e.get("href"))
+        for e in _dicts(item.get("enclosures"))
+        if str(e.get("type", "")).lower().startswith("image/")
+    ]
+    return found
+
+
+def _dicts(value: Any) -> list[Any]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _is_image(content: Any) -> bool:
+    """A media:content that is an image, or does not say what it is."""
+    medium = str(content.get("medium", "")).lower()
+    kind = str(content.get("type", "")).lower()
+    if medium:
+        return medium == "image"
+    return not kind or kind.startswith("image/")
 
 
 def _body_html(item: Any) -> str:

@@ -153,4 +153,5 @@ def _item_context(item: DraftItem, zone: ZoneInfo) -> dict[str, Any]:
         "tags": item.tags,
         "published_label": f"{local.day} {local:%b %Y, %H:%M}",
         "also": [{"outlet": outlet, "url": url} for outlet, url in item.also],
+        "image": item.image,  # None, or url (https), alt, width and height (None if unknown)
     }
