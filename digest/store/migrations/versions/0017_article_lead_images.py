@@ -16,16 +16,17 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("articles") as batch_op:
-        batch_op.add_column(
-            sa.Column("image_url", sa.String(length=2000), server_default="", nullable=False)
-        )
-        batch_op.add_column(sa.Column("image_alt", sa.Text(), server_default="", nullable=False))
-        batch_op.add_column(sa.Column("image_width", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("image_height", sa.Integer(), nullable=True))
+    op.add_column(
+        "articles",
+        sa.Column("image_url", sa.String(length=2000), server_default="", nullable=False),
+    )
+    op.add_column("articles", sa.Column("image_alt", sa.Text(), server_default="", nullable=False))
+    op.add_column("articles", sa.Column("image_width", sa.Integer(), nullable=True))
+    op.add_column("articles", sa.Column("image_height", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("articles") as batch_op:
-        for column in ("image_height", "image_width", "image_alt", "image_url"):
-            batch_op.drop_column(column)
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35 and later): a batch copy of the table
+    # would drop the old one, and with it the rows that cascade from articles.
+    for column in ("image_height", "image_width", "image_alt", "image_url"):
+        op.drop_column("articles", column)
