@@ -469,3 +469,70 @@ def test_the_migration_adds_empty_image_columns_and_takes_them_away(database_url
         assert {"image_url", "image_alt", "image_width", "image_height"} <= columns
     finally:
         engine.dispose()
+
+
+def test_a_teaser_feed_takes_the_pages_image_when_it_names_none(
+    store: Store, tmp_path: Path
+) -> None:
+    with serve() as server:
+        items = _item(1, "", link=f"{server.url}/story-1") + _item(
+            2, f'<media:content url="{CDN}/feed-2.jpg"/>', link=f"{server.url}/story-2"
+        )
+        server.routes["/teasers.xml"] = Route(
+            f"""<?xml version="1.0"?><rss version="2.0"
+xmlns:media="http://search.yahoo.com/mrss/"><channel><title>T</title>{items}
+</channel></rss>""".encode()
+        )
+        server.routes["/story-1"] = Route(page(OG), content_type="text/html")
+        server.routes["/story-2"] = Route(page(TWITTER, 0), content_type="text/html")
+        config = write_intake_config(
+            tmp_path / "digest.toml",
+            f'[intake]\nhost_delay = 0\n[sources.t]\nurl = "{server.url}/teasers.xml"\n'
+            "teaser = true\nallow_private = true\n",
+        )
+        (report,) = ingest_all(store, load_config(config), NOW)
+    assert not report.error and not report.problems
+    images = stored_images(store)
+    assert images[f"{server.url}/story-1"] == Image(
+        f"{CDN}/p.jpg", "Judges enter the court in Vilnius.", 1600, 900
+    )
+    assert images[f"{server.url}/story-2"] == Image(f"{CDN}/feed-2.jpg")  # the feed's own
+
+
+def test_a_folder_article_names_its_image(store: Store, tmp_path: Path) -> None:
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "harbour.md").write_text(
+        "---\ntitle: The harbour reopens\nurl: https://folder.example/harbour\n"
+        f"image:\n  url: {CDN}/harbour.jpg\n  alt: Boats return to the harbour.\n"
+        "  width: 1024\n  height: 768\n---\n" + STORIES[1] + "\n",
+        encoding="utf-8",
+    )
+    lines = [
+        {
+            "url": "https://folder.example/a/trees",
+            "title": "Trees",
+            "text": STORIES[4],
+            "image": "../img/trees.jpg",
+        },
+        {
+            "url": "https://folder.example/strike",
+            "title": "Strike off",
+            "text": STORIES[7],
+            "image": {"alt": "no address"},
+        },
+    ]
+    (folder / "more.jsonl").write_text(
+        "\n".join(json.dumps(line) for line in lines), encoding="utf-8"
+    )
+    config = write_intake_config(
+        tmp_path / "digest.toml", '[sources.f]\nkind = "folder"\npath = "articles"\n'
+    )
+    (report,) = ingest_all(store, load_config(config), NOW)
+    assert (report.new, report.problems) == (3, ())
+    images = stored_images(store)
+    assert images["https://folder.example/harbour"] == Image(
+        f"{CDN}/harbour.jpg", "Boats return to the harbour.", 1024, 768
+    )
+    assert images["https://folder.example/a/trees"] == Image("https://folder.example/img/trees.jpg")
+    assert images["https://folder.example/strike"] is None
