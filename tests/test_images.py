@@ -536,3 +536,12 @@ def test_a_folder_article_names_its_image(store: Store, tmp_path: Path) -> None:
     )
     assert images["https://folder.example/a/trees"] == Image("https://folder.example/img/trees.jpg")
     assert images["https://folder.example/strike"] is None
+
+
+def test_a_media_content_of_no_stated_type_is_judged_by_its_address() -> None:
+    media = f'<media:content url="{CDN}/clip.MP4" width="1920"/><media:content url="{CDN}/still"/>'
+    document = f"""<?xml version="1.0"?><rss version="2.0"
+xmlns:media="http://search.yahoo.com/mrss/"><channel><title>N</title>{_item(1, media)}
+</channel></rss>""".encode()
+    (entry,) = parse_feed(document)[1]
+    assert entry.image == Image(f"{CDN}/still")

@@ -7,6 +7,7 @@ import time
 from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import feedparser
 
@@ -18,6 +19,10 @@ from digest.intake.images import ImageRef, lead_image, side
 from digest.intake.media import ItemMedia, item_media
 from digest.intake.urls import join_url
 from digest.store.tags import normalise_tags
+
+# Media files a media:content may name without saying what it is.
+NOT_IMAGES: tuple[str, ...] = (".mp4", ".m4v", ".mov", ".webm", ".mkv", ".mp3", ".m4a", ".aac")
+NOT_IMAGES += (".ogg", ".wav", ".flac", ".pdf", ".m3u8", ".mpd")
 
 
 class FeedParseError(ValueError):
@@ -162,12 +167,16 @@ def _dicts(value: Any) -> list[Any]:
 
 
 def _is_image(content: Any) -> bool:
-    """A media:content that is an image, or does not say what it is."""
+    """A media:content that is an image, or that says nothing of what it is and whose
+    address does not end like another kind of file (``.mp4``, ``.mp3``, ``.pdf``)."""
     medium = str(content.get("medium", "")).lower()
     kind = str(content.get("type", "")).lower()
     if medium:
         return medium == "image"
-    return not kind or kind.startswith("image/")
+    if kind:
+        return kind.startswith("image/")
+    path = urlsplit(str(content.get("url", ""))).path.lower()
+    return not path.endswith(NOT_IMAGES)
 
 
 def _body_html(item: Any, captions: Collection[str] = ()) -> str:
