@@ -19,6 +19,16 @@ from lxml import etree
 
 MEDIA = ("http://search.yahoo.com/mrss/", "http://search.yahoo.com/mrss")
 ITEMS = frozenset({"item", "entry"})
+# The namespaces of RSS 2.0 (none), RSS 0.90 and 1.0, and Atom 0.3 and 1.0 items.
+FEEDS = frozenset(
+    {
+        None,
+        "http://my.netscape.com/rdf/simple/0.9/",
+        "http://purl.org/rss/1.0/",
+        "http://purl.org/atom/ns#",
+        "http://www.w3.org/2005/Atom",
+    }
+)
 IMAGE_HOLDERS = frozenset({"content", "thumbnail"})
 
 
@@ -42,10 +52,14 @@ def item_media(document: bytes, count: int) -> list[ItemMedia] | None:
         root = etree.fromstring(document, parser)
     except (etree.XMLSyntaxError, ValueError):
         return None
-    items = [e for e in root.iter() if isinstance(e.tag, str) and etree.QName(e).localname in ITEMS]
+    items = [e for e in root.iter() if isinstance(e.tag, str) and _is_item(etree.QName(e))]
     if len(items) != count:
         return None
     return [_media(item) for item in items]
+
+
+def _is_item(name: etree.QName) -> bool:
+    return name.localname in ITEMS and name.namespace in FEEDS
 
 
 def _media(item: etree._Element) -> ItemMedia:
@@ -56,7 +70,8 @@ def _media(item: etree._Element) -> ItemMedia:
         for image in _children(holder, IMAGE_HOLDERS):
             url = str(image.get("url") or "").strip()
             own = _description(image)
-            descriptions.update(d for d in (own,) if d)
+            if own:
+                descriptions.add(own)
             if url and (own or shared):
                 alt_for.setdefault(url, own or shared)
         if shared:
