@@ -92,6 +92,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "summarise",
         "Summarise text from FILE or standard input, in whole sentences within a word budget.",
     ),
+    "templates": (
+        "templates",
+        "templates_group",
+        "Check your own email templates (the templates_dir folder) before they send.",
+    ),
 }
 
 

@@ -26,8 +26,11 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 AXE_VERSION = "4.10.3"
+# The caniemail data, through doiuse-email (caniemail itself needs Node.js 22).
+DOIUSE_EMAIL_VERSION = "0.4.1"
 AXE_PREFIX = ROOT / ".ci-node"
 AXE_FILE = AXE_PREFIX / "node_modules" / "axe-core" / "axe.min.js"
+DOIUSE_EMAIL_FILE = AXE_PREFIX / "node_modules" / "doiuse-email" / "index.js"
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 SCREENSHOTS = Path(os.environ.get("DIGEST_SCREENSHOTS", ROOT / "test-results" / "screenshots"))
 SAVED: list[Path] = []  # printed at the end of the run by conftest.py
@@ -44,19 +47,31 @@ def unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
+def npm_install() -> None:
+    """Install the npm packages the tests use into ``.ci-node`` with the machine's npm, all
+    in one command as ``.ci/run`` does (npm removes from the folder what it is not told)."""
+    if not shutil.which("npm"):
+        return
+    subprocess.run(
+        [
+            *("npm", "install", "--no-save", "--no-audit", "--no-fund", "--prefix"),
+            str(AXE_PREFIX),
+            f"axe-core@{AXE_VERSION}",
+            f"doiuse-email@{DOIUSE_EMAIL_VERSION}",
+        ],
+        check=False,
+        capture_output=True,
+        timeout=300,
+    )
+
+
 def axe_source() -> str:
     """axe-core's script: ``DIGEST_AXE_JS``, or the copy in ``.ci-node``, installed with npm
     if it is not there yet."""
     given = os.environ.get("DIGEST_AXE_JS")
     path = Path(given) if given else AXE_FILE
-    if not path.exists() and not given and shutil.which("npm"):
-        command = ["npm", "install", "--no-save", "--no-audit", "--no-fund", "--prefix"]
-        subprocess.run(
-            [*command, str(AXE_PREFIX), f"axe-core@{AXE_VERSION}"],
-            check=False,
-            capture_output=True,
-            timeout=300,
-        )
+    if not path.exists() and not given:
+        npm_install()
     if not path.exists():
         unavailable(f"axe-core is not at {path}: npm install --prefix .ci-node axe-core")
     return path.read_text(encoding="utf-8")

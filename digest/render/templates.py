@@ -1,4 +1,8 @@
-"""Find templates: the user's folder first, then the bundled ones; segment-specific first."""
+"""Find templates: the user's folder first, then the bundled ones; segment-specific first.
+
+A template of the user's may extend or include the bundled one of the same name as
+``digest:NAME`` (``{% extends "digest:email/digest.mjml.j2" %}``), to change its blocks
+and keep the rest."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import jinja2
 from digest.errors import RenderError
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
+BUNDLED_PREFIX = "digest:"  # a name that resolves among the bundled templates only
 # Email templates written for the fixed placeholders of earlier versions keep working: in
 # the template's own source (never in what it renders) each becomes the render's own.
 FIXED_PLACEHOLDERS = {
@@ -27,13 +32,18 @@ def bundled_templates() -> Path:
 
 
 class _Loader(jinja2.FileSystemLoader):
-    """The folders in order; in an email template, the fixed placeholders become
-    expressions."""
+    """The folders in order (``digest:NAME``: the bundled one); in an email template, the
+    fixed placeholders become expressions."""
 
     def get_source(
         self, environment: jinja2.Environment, template: str
     ) -> tuple[str, str, Callable[[], bool]]:
-        source, path, uptodate = super().get_source(environment, template)
+        if template.startswith(BUNDLED_PREFIX):
+            template = template.removeprefix(BUNDLED_PREFIX)
+            bundled = jinja2.FileSystemLoader(str(bundled_templates()))
+            source, path, uptodate = bundled.get_source(environment, template)
+        else:
+            source, path, uptodate = super().get_source(environment, template)
         if not template.startswith("email/"):
             return source, path, uptodate
         for fixed, expression in FIXED_PLACEHOLDERS.items():
