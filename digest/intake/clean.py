@@ -37,6 +37,11 @@ BIO = re.compile(
     r"(reporter|writer|correspondent|journalist|editor|contributor|columnist|producer|"
     r"photographer|critic|fellow|novelist)\b)"
 )
+CAPTION_WORDS = 12  # a caption is a short sentence (longer, it may be the body's prose)...
+CREDIT_WORDS = 5  # ...and its credit a name or two ("Photo: Jane Doe/Reuters")
+COPYRIGHT = re.compile(r"(©|\(c\)|copyright)\s", re.IGNORECASE)
+YEAR = re.compile(r"\b(19|20)\d\d\b")
+STRUCTURED = frozenset({"li", "tr", "dd", "dt", "h2", "h3", "h4", "h5", "h6"})
 SMALL_WORDS = frozenset(
     ("a", "an", "and", "as", "at", "but", "by", "for", "in", "of", "on", "or", "the", "to", "with")
 )
@@ -159,6 +164,8 @@ def explain(
     wrappers = _wrappers(items)
     flats = (_flat(title), _flat(author), _flat("by " + author))
     found = [_phrase_parts(b, title, author, wrappers, flats) for b in items]
+    for i in _captions(items, found):
+        found[i]["caption"] = DECISIVE
     shapes = [_shape_parts(b) for b in items]
     anchors = [
         i
@@ -167,12 +174,13 @@ def explain(
         and b.link_density < 0.5
         and not any(v >= THRESHOLD for v in found[i].values())
     ]
+    last = _body_end(items, found, anchors[-1]) if anchors else -1
     verdicts = []
     for i, block in enumerate(items):
         parts = {**found[i], **shapes[i]}
         if anchors and i < anchors[0]:
             parts["position:leading"] = 0.6
-        elif anchors and i > anchors[-1]:
+        elif anchors and i > last:
             parts["position:trailing"] = 0.6
         elif anchors:
             parts["position:body"] = -0.2
@@ -182,6 +190,47 @@ def explain(
             parts["repetition"] = REPETITION
         verdicts.append(_verdict(block, parts))
     return _keep_some_body(verdicts)
+
+
+def _captions(items: Sequence[Block], found: list[dict[str, float]]) -> list[int]:
+    """Short lines right above a photo credit line: the photo's caption, which a feed or
+    a careless template leaves as a paragraph of its own once the image is gone. A line
+    of more than :data:`CAPTION_WORDS` words is left to its other features: a sentence of
+    the body may stand right above a credit whose caption was the image's alt text."""
+    return [
+        i
+        for i in range(len(items) - 1)
+        if "phrase:credit" in found[i + 1]
+        and _bare_credit(items[i + 1].text)
+        and len(items[i].text.split()) <= CAPTION_WORDS
+        and items[i].tag not in STRUCTURED
+        and "phrase:credit" not in found[i]
+    ]
+
+
+def _bare_credit(text: str) -> bool:
+    """A credit line with nothing else: a name or an agency, no caption, no site's
+    copyright notice (which carries a year and closes the page, not a photo)."""
+    return len(text.split()) <= CREDIT_WORDS and not (COPYRIGHT.match(text) and YEAR.search(text))
+
+
+def _body_end(items: Sequence[Block], found: list[dict[str, float]], anchor: int) -> int:
+    """The last block of the body: the last prose paragraph, or the list or table that
+    follows it straight on (its items, rows, subheadings and a line introducing it, few
+    of them links), which closes many articles and reads as the body however short its
+    items are."""
+    end = anchor
+    for i in range(anchor + 1, len(items)):
+        block = items[i]
+        if (
+            (block.tag not in STRUCTURED and not block.text.endswith(":"))
+            or block.link_density >= 0.5
+            or any(v >= THRESHOLD for v in found[i].values())
+        ):
+            break
+        if block.tag in ("li", "tr", "dd", "dt"):
+            end = i  # a subheading or an introduction counts only with an item after it
+    return end
 
 
 def _verdict(block: Block, parts: dict[str, float]) -> Verdict:

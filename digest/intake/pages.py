@@ -63,9 +63,14 @@ class Page:
 
 
 def extract_page(
-    document: bytes | str, url: str = "", *, content_type: str = "", precise: bool = True
+    document: bytes | str, url: str = "", *, content_type: str = "", precise: bool = False
 ) -> Page:
-    """The article in an HTML document; raise :class:`PageError` when there is none."""
+    """The article in an HTML document; raise :class:`PageError` when there is none.
+
+    Trafilatura runs with its focus on recall unless ``precise``: it then keeps the lists,
+    tables and later parts of a body split across containers that its precision focus
+    drops, and the cleaner (:mod:`digest.intake.clean`) removes what it brings along.
+    """
     if not looks_like_html(document, content_type):
         kind = f" ({content_type.split(';')[0].strip()})" if content_type else ""
         raise PageError(f"not an HTML page{kind}; check that the URL or file is a web page")
@@ -81,6 +86,7 @@ def extract_page(
         include_tables=True,
         include_links=True,  # for each block's link density
         favor_precision=precise,
+        favor_recall=not precise,
         date_extraction_params=DATE_OPTIONS,
     )
     if not isinstance(found, Document) or found.body is None:

@@ -81,6 +81,22 @@ _PHRASE_TEXT = {
         r"(^|[.!?]\s+)credits?\s*:\s*[^.:]{1,60}$|"
         r"\((photo|image|picture|photograph)s? (by|courtesy|credit)\b[^()]{1,80}\)\s*$",
     ),
+    "caption": (  # a short line that says what a picture shows
+        DECISIVE,
+        r"^(?=(\S+\s+){0,19}\S+\s*$)(?!.*\b(said|says|told)\b)(.*[^,\s]\s+((is|are|was|were|"
+        r"seen|left|right|centre|center|above|below) )?pictured\b(?!,)|pictured\s*:)|"
+        r"^(above|below|top|left|right|inset|main (image|picture|photo))\s*:",
+    ),
+    "notice": (  # reprint, rights and paywall notices
+        DECISIVE,
+        r"^this (copy|article|content|material) is for your personal,? non-?commercial use\b|"
+        r"\bto order presentation-ready copies\b|\bdjreprints\b|"
+        r"\bmay not be (re)?published, broadcast, rewritten,? or redistributed\b|"
+        r"^you('ve| have) (now )?(read|reached|used)\b.{0,40}\b(free )?(articles?|stories)\b|"
+        r"^this (article|story|content) is (only )?(for|available to|exclusive to) "
+        r"(paying |premium )?(subscribers|members)\b|^already a (subscriber|member)\?|"
+        r"^(subscribe|log in|sign in) to (continue|keep) reading\b",
+    ),
     "tags": (
         DECISIVE,
         r"^(tags?|tagged( with| as)?|filed under|topics?|categories|category|posted in|"
@@ -147,6 +163,16 @@ GATES = {
         holds=("photo", "image", "picture", "credit", "/", "©"),
         ends=(")",),
     ),
+    "caption": Gate(
+        starts=("above", "below", "top", "left", "right", "inset", "main"), holds=("pictured",)
+    ),
+    "notice": Gate(
+        starts=(
+            "this copy", "this article", "this content", "this material", "this story",
+            "you've", "you have", "already a", "subscribe", "log in", "sign in",
+        ),
+        holds=("presentation-ready", "djreprints", "redistributed"),
+    ),
     "advert": Gate(
         starts=("ad", "sponsored", "paid", "promoted", "partner", "story", "article"),
         holds=("commission",),
@@ -162,7 +188,7 @@ GATES = {
 
 
 # Rules that keep their full weight in a long paragraph: a cookie notice is long prose too.
-WHATEVER_THE_LENGTH = frozenset({"consent"})
+WHATEVER_THE_LENGTH = frozenset({"consent", "notice"})
 
 
 class Phrase(NamedTuple):

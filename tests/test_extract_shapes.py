@@ -1,0 +1,141 @@
+"""The whole story from the shapes real pages give it, and no caption or notice with it.
+
+The pages are the extraction benchmark's (benchmarks/data/shapes, built by
+benchmarks/extraction_pages.py); each ``NAME.txt`` beside a page is its ground truth,
+one paragraph, list item or table row a block.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from digest.intake.clean import clean_blocks, clean_paragraphs
+from digest.intake.extract import extract_entries
+from digest.intake.fetch import Fetcher
+from digest.intake.html_text import Block
+from digest.intake.pages import extract_page, page_entry
+from digest.settings import IntakeSettings
+
+ROOT = Path(__file__).resolve().parent.parent
+SHAPES = ROOT / "benchmarks" / "data" / "shapes"
+PAGES = ROOT / "benchmarks" / "data" / "pages"
+FEEDS = ROOT / "examples" / "newsroom" / "feeds"
+
+
+def _text(path: Path) -> str:
+    page = extract_page(path.read_bytes(), "https://news.example/story")
+    return page_entry(page, "https://news.example/story").text
+
+
+def _blocks(text: str) -> list[str]:
+    return [" ".join(b.replace(" | ", " ").split()) for b in text.split("\n\n") if b.strip()]
+
+
+@pytest.mark.parametrize(
+    ("name", "chrome"),
+    [
+        ("bbc-business-018-list-amp", "Must Read"),  # a feature list closing the body
+        ("bbc-business-009-list-drupal", "Related content"),  # a numbered list inside it
+        ("newsroom-20-table-arc", "Advertisement"),  # a results table closing the body
+        ("bbc-tech-012-links-wordpress", "A file picture"),  # linked names, a market ticker
+        ("newsroom-04-inline-wordpress", "Share this"),  # no whitespace between elements
+        ("newsroom-07-split-sections", "Advertisement"),  # the body in two containers
+        ("bbc-business-005-split-blocks", "All rights reserved"),  # a container a paragraph
+        ("bbc-business-004-split-columns", "Read more"),
+        ("bbc-business-016-notice-reprint", "This copy is for your personal"),
+        ("bbc-business-008-notice-paywall", "Copyright 2026 Associated Press"),
+        ("bbc-business-017-notice-paywall", "Copyright 2026 Associated Press"),
+    ],
+)
+def test_every_paragraph_item_and_row_is_kept_and_nothing_around_them(
+    name: str, chrome: str
+) -> None:
+    truth = _blocks((SHAPES / f"{name}.txt").read_text(encoding="utf-8"))
+    text = _text(SHAPES / f"{name}.html")
+    assert _blocks(text) == truth
+    assert chrome not in text
+    assert chrome in (SHAPES / f"{name}.html").read_text(encoding="utf-8")  # it was there
+
+
+def test_the_shapes_are_all_in_the_benchmark() -> None:
+    names = [p.stem for p in SHAPES.glob("*.html")]
+    for shape in ("list", "table", "links", "inline", "split", "notice"):
+        assert sum(f"-{shape}-" in n for n in names) >= 10, shape
+
+
+def test_a_caption_above_its_credit_stays_out_of_a_feed_article() -> None:
+    with Fetcher(IntakeSettings()) as fetcher:
+        entries = extract_entries(str(FEEDS / "talking-democrat.xml"), fetcher)
+    entry = next(e for e in entries if "Moldova" in e.title)
+    assert "Technicians repair a high-voltage line" not in entry.text
+    assert "Photo: Jane Doe" not in entry.text
+    assert "a joint stockpile of transformers" in entry.text  # the paragraphs around it stay
+    assert "“Our systems were built as one" in entry.text
+
+
+def test_a_pictured_caption_does_not_open_the_article() -> None:
+    text = _text(PAGES / "bbc-business-004-wordpress.html")
+    assert text.startswith("British Airways has blamed high fuel prices for a 40% drop")
+    assert "pictured" not in text
+
+
+def test_captions_go_and_prose_above_a_credit_stays() -> None:
+    body = [
+        "The council voted on Tuesday to close the old bridge to all traffic from next month.",
+        "Workers inspect the bridge in May.",
+        "Photo: Jane Doe/Reuters",
+        "Engineers said the steel had corroded beyond repair and could not be saved at all.",
+        "The new span pictured from the east bank.",
+        "Officials expect the replacement to open in the spring of next year, if funds allow.",
+        "A long sentence of the body, which stands right above a credit whose caption was the "
+        "image's alt text, is left to its other features.",
+        "(Getty Images)",
+    ]
+    assert clean_paragraphs(body) == [body[0], body[3], body[5], body[6]]
+
+
+def test_a_list_or_table_that_closes_the_body_is_kept_and_a_rail_of_links_is_not() -> None:
+    prose = "The committee said on Monday that the draw would take place in the spring."
+    items = [
+        Block(prose),
+        Block("The teams that have qualified are:"),
+        Block("Argentina", tag="li"),
+        Block("Brazil", tag="li"),
+        Block("Group standings", tag="h2"),
+        Block("Rovers | 6 | 14", tag="tr"),
+        Block("More from Sport", tag="h2"),
+        Block("Cup final moved to Cardiff", tag="li", link_density=1.0),
+        Block("Coach leaves after ten years", tag="li", link_density=1.0),
+    ]
+    kept = clean_blocks(items)
+    assert kept == [
+        prose,
+        "The teams that have qualified are:",
+        "Argentina",
+        "Brazil",
+        "Group standings",
+        "Rovers | 6 | 14",
+    ]
+
+
+@pytest.mark.parametrize(
+    "notice",
+    [
+        "This copy is for your personal, non-commercial use only. To order presentation-ready "
+        "copies for distribution to your colleagues, clients or customers visit "
+        "https://www.djreprints.com.",
+        "You have read 3 of your 5 free articles this month. Subscribe now for unlimited "
+        "access to our journalism from just £1 a week.",
+        "Copyright 2026 Associated Press. All rights reserved. This material may not be "
+        "published, broadcast, rewritten or redistributed without permission.",
+    ],
+)
+def test_reprint_and_paywall_notices_go_and_the_article_stays(notice: str) -> None:
+    body = [
+        "The council voted on Tuesday to close the old bridge to all traffic from next month.",
+        "Engineers said the steel had corroded beyond repair and could not be saved at all.",
+    ]
+    assert clean_paragraphs([notice, *body]) == body
+    assert clean_paragraphs([*body, notice]) == body
