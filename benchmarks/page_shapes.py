@@ -9,8 +9,9 @@ reader sees as the article (the ground truth):
            linked, sometimes at the very end of the body
   table    a data table with a header row inside the body
   links    paragraphs dense with inline links: market tickers, named companies and people
-  inline   inline markup without whitespace between elements: spaces inside the tags,
-           adjacent links, sentence spans, text straight in a container beside paragraphs
+  inline   markup without whitespace between elements: spaces inside the tags, adjacent
+           links, sentence spans, a line break, a paragraph cut mid-sentence into a block
+           of its own (a metered page's cut), the browser breaking the line there
   split    the body split across several containers, with adverts and promos between them
   notice   a reprint or paywall notice around a whole article
 
@@ -194,7 +195,7 @@ def _inline(text: str, number: int) -> str:
     words = text.split(" ")
     if len(words) < 6:
         return escape(text)
-    way = number % 4
+    way = number % 5
     if way == 0:  # the space inside the emphasis and the link, none outside
         words[1] = f"<strong>{escape(words[1])} </strong>"
         words[3] = f'<a href="/x">{escape(words[3])} </a>'
@@ -209,7 +210,15 @@ def _inline(text: str, number: int) -> str:
     if way == 2:  # each sentence in a span, React's empty comments between the pieces
         sentences = re.split(r"(?<=[.!?”]) ", text)
         return "<!-- --> <!-- -->".join(f"<span>{escape(s)}</span>" for s in sentences)
-    return escape(" ".join(words[:4])) + "<br>" + escape(" ".join(words[4:]))
+    if way == 3:
+        return escape(" ".join(words[:4])) + "<br>" + escape(" ".join(words[4:]))
+    # A metered page's cut: the paragraph's first words straight in the container, the
+    # rest in a block of its own, no whitespace at the cut (a browser breaks the line).
+    cut = len(words) // 2
+    return (
+        f'<div class="article-text">{escape(" ".join(words[:cut]))}'
+        f'<div class="metered-content">{escape(" ".join(words[cut:]))}</div></div>'
+    )
 
 
 def shape_story(story: Story, shape: str, rng: random.Random) -> Shaped:

@@ -38,6 +38,9 @@ def _blocks(text: str) -> list[str]:
     [
         ("bbc-business-018-list-amp", "Must Read"),  # a feature list closing the body
         ("bbc-business-009-list-drupal", "Related content"),  # a numbered list inside it
+        ("newsroom-10-list-bbc", "More on this story"),  # its items all links
+        ("bbc-tech-019-list-bbc", "Related Topics"),  # linked items closing the body
+        ("newsroom-31-inline-nextjs", "Recommended"),  # paragraphs cut mid-sentence
         ("newsroom-20-table-arc", "Advertisement"),  # a results table closing the body
         ("bbc-tech-012-links-wordpress", "A file picture"),  # linked names, a market ticker
         ("newsroom-04-inline-wordpress", "Share this"),  # no whitespace between elements
@@ -139,3 +142,54 @@ def test_reprint_and_paywall_notices_go_and_the_article_stays(notice: str) -> No
     ]
     assert clean_paragraphs([notice, *body]) == body
     assert clean_paragraphs([*body, notice]) == body
+
+
+BODY = (
+    "<p>The football association said on Monday that the draw for the finals would take "
+    "place in Lisbon in the spring, with the first matches a month later.</p>"
+    "<p>Twelve of the sixteen places have been decided after the last round of group games, "
+    "in which two former champions were knocked out on goal difference.</p>"
+    "<p>The remaining four places will go to the winners of the play-offs in November, for "
+    "which the draw was made in Zurich on Monday afternoon.</p>"
+)
+AFTER = (
+    "<p>Officials said ticket sales would open in March, with a share of seats kept back "
+    "for fans of the teams that qualify through the play-offs.</p>"
+)
+
+
+def _page(body: str) -> str:
+    return (
+        "<html><head><title>Draw for the finals set for Lisbon</title></head><body>"
+        "<nav><ul><li><a href='/'>Home</a></li><li><a href='/sport'>Sport</a></li></ul></nav>"
+        f"<article><h1>Draw for the finals set for Lisbon</h1>{body}</article>"
+        "<aside><h2>Most read</h2><ul><li><a href='/a'>Coach leaves after ten years</a></li>"
+        "<li><a href='/b'>Cup final moved to Cardiff</a></li></ul></aside></body></html>"
+    )
+
+
+def _page_text(html: str) -> str:
+    return page_entry(extract_page(html, "https://sport.example/draw"), "https://s.example/d").text
+
+
+@pytest.mark.parametrize("where", ["inside", "closing"])
+def test_a_list_of_links_the_article_introduces_is_kept(where: str) -> None:
+    teams = "".join(
+        f"<li><a href='/teams/{t.lower()}'>{t}</a></li>" for t in ("Argentina", "Brazil", "Chile")
+    )
+    listed = f"<p>These are the teams that have qualified so far:</p><ul>{teams}</ul>"
+    html = _page(BODY + listed + (AFTER if where == "inside" else ""))
+    text = _page_text(html)
+    assert "\n\nArgentina\n\nBrazil\n\nChile" in text
+    assert "Home" not in text and "Coach leaves" not in text
+
+
+def test_words_either_side_of_a_block_are_not_joined() -> None:
+    cut = (
+        "<div class='article-text'>The association reported that profits rose"
+        "<div class='metered-content'>sharply in the third quarter, as ticket prices climbed."
+        "</div></div>"
+    )
+    text = _page_text(_page(BODY + cut + AFTER))
+    assert "profits rose sharply in the third quarter" in text
+    assert "rosesharply" not in text

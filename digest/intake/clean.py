@@ -41,6 +41,7 @@ CAPTION_WORDS = 12  # a caption is a short sentence (longer, it may be the body'
 CREDIT_WORDS = 5  # ...and its credit a name or two ("Photo: Jane Doe/Reuters")
 COPYRIGHT = re.compile(r"(©|\(c\)|copyright)\s", re.IGNORECASE)
 YEAR = re.compile(r"\b(19|20)\d\d\b")
+INTRODUCED = -1.0  # an item of a list the article introduces is the article's, links or not
 STRUCTURED = frozenset({"li", "tr", "dd", "dt", "h2", "h3", "h4", "h5", "h6"})
 SMALL_WORDS = frozenset(
     ("a", "an", "and", "as", "at", "but", "by", "for", "in", "of", "on", "or", "the", "to", "with")
@@ -174,7 +175,8 @@ def explain(
         and b.link_density < 0.5
         and not any(v >= THRESHOLD for v in found[i].values())
     ]
-    last = _body_end(items, found, anchors[-1]) if anchors else -1
+    introduced = _introduced_items(items, found)
+    last = _body_end(items, found, anchors[-1], introduced) if anchors else -1
     verdicts = []
     for i, block in enumerate(items):
         parts = {**found[i], **shapes[i]}
@@ -186,6 +188,8 @@ def explain(
             parts["position:body"] = -0.2
             if block.tag in ("h2", "h3", "h4", "h5", "h6"):
                 parts["tag:subheading"] = -0.4
+        if i in introduced and anchors and i > anchors[0]:
+            parts["list:introduced"] = INTRODUCED
         if recurring is not None and recurring(block.text):
             parts["repetition"] = REPETITION
         verdicts.append(_verdict(block, parts))
@@ -214,7 +218,28 @@ def _bare_credit(text: str) -> bool:
     return len(text.split()) <= CREDIT_WORDS and not (COPYRIGHT.match(text) and YEAR.search(text))
 
 
-def _body_end(items: Sequence[Block], found: list[dict[str, float]], anchor: int) -> int:
+def _introduced_items(items: Sequence[Block], found: list[dict[str, float]]) -> set[int]:
+    """The items of each list that a line of the article introduces ("These are the teams
+    that have qualified:"): the body's, linked or not; a box's own label ("Share this:",
+    "Related:") is no introduction, its phrase rule having dropped it."""
+    introduced: set[int] = set()
+    for i in range(1, len(items)):
+        if items[i].tag != "li":
+            continue
+        before = items[i - 1]
+        if (i - 1) in introduced or (
+            before.tag != "li"
+            and before.text.endswith(":")
+            and len(before.text.split()) >= 4
+            and not any(v >= THRESHOLD for v in found[i - 1].values())
+        ):
+            introduced.add(i)
+    return introduced
+
+
+def _body_end(
+    items: Sequence[Block], found: list[dict[str, float]], anchor: int, introduced: set[int]
+) -> int:
     """The last block of the body: the last prose paragraph, or the list or table that
     follows it straight on (its items, rows, subheadings and a line introducing it, few
     of them links), which closes many articles and reads as the body however short its
@@ -224,7 +249,7 @@ def _body_end(items: Sequence[Block], found: list[dict[str, float]], anchor: int
         block = items[i]
         if (
             (block.tag not in STRUCTURED and not block.text.endswith(":"))
-            or block.link_density >= 0.5
+            or (block.link_density >= 0.5 and i not in introduced)
             or any(v >= THRESHOLD for v in found[i].values())
         ):
             break

@@ -20,6 +20,7 @@ from digest.intake.clean import SENTENCE_END, clean_blocks
 from digest.intake.entries import Entry
 from digest.intake.fetch import Fetcher, FetchError
 from digest.intake.html_text import Block, sanitise
+from digest.intake.recover import recover
 from digest.intake.urls import join_url
 from digest.store.tags import normalise_tags
 
@@ -35,6 +36,24 @@ LINE_BREAK = "\u2028"  # a <br> in trafilatura's output; whitespace, so _plain m
 BLOCK_TAGS = frozenset({"p", "head", "list", "item", "quote", "code", "table", "row", "cell"})
 BLOCK_TAGS |= {"div", "main", "body", "doc"}
 TAG_NAMES = {"item": "li", "quote": "blockquote", "code": "pre", "row": "tr", "cell": "td"}
+# Elements of a page a browser shows as blocks of their own.
+SPACED: tuple[str, ...] = (
+    "p",
+    "div",
+    "li",
+    "blockquote",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "tr",
+    "td",
+    "th",
+)
+SPACED += ("section", "article", "header", "footer", "pre", "dd", "dt", "figure", "figcaption")
+SPACED += ("aside", "nav", "form", "table", "ul", "ol", "dl", "details", "summary", "main")
 MIN_WORDS = 8  # less is a menu or a stub, not an article
 NO_TEXT = "no article text found in the page; is it an article?"
 TAG_SPLIT = re.compile(r"\s*[;,]\s*")
@@ -78,6 +97,7 @@ def extract_page(
     if tree is None:
         raise PageError("not an HTML page; check that the URL or file is a web page")
     canonical = _canonical(tree, url)
+    _space_blocks(tree)
     found = trafilatura.bare_extraction(
         tree,
         url=_http(url) or None,
@@ -91,7 +111,7 @@ def extract_page(
     )
     if not isinstance(found, Document) or found.body is None:
         raise PageError(NO_TEXT)
-    blocks = tuple(_blocks(found.body))
+    blocks = tuple(recover(tree, _blocks(found.body)))
     if not blocks:
         raise PageError(NO_TEXT)
     return Page(
@@ -174,6 +194,26 @@ def fill_teasers(
             )
         )
     return filled, problems
+
+
+def _space_blocks(tree: HtmlElement) -> None:
+    """Whitespace on both sides of each block element whose markup has none there.
+
+    A browser breaks the line around a block; trafilatura, which flattens a block found
+    inside text into it, would join the words on either side ("rose" + "that" giving
+    "rosethat").
+    """
+    for element in tree.iter(*SPACED):
+        before = element.getprevious()
+        if before is not None:
+            if not before.tail or not before.tail[-1].isspace():
+                before.tail = f"{before.tail or ''}\n"
+        else:
+            parent = element.getparent()
+            if parent is not None and not (parent.text or " ")[-1].isspace():
+                parent.text = f"{parent.text}\n"
+        if element.tail and not element.tail[0].isspace():
+            element.tail = "\n" + element.tail
 
 
 def _canonical(tree: HtmlElement, url: str) -> str:
