@@ -99,6 +99,7 @@ CRAFTED = [
     "You can reach her at 555-0100.",
     "Email the author",
     "Contact the reporter",
+    "A file picture taken in 2024. © EPA-EFE",
     "The site pictured earlier this month.",
     "Pictured: the new bridge at night",
     "Above: crowds outside the court",

@@ -79,7 +79,8 @@ _PHRASE_TEXT = {
         r"unsplash)\b[^()]{0,40}\)\s*$|^(©|\(c\)|copyright)\s|"
         r"\b(photo|image|picture|photograph)s?( credit)?\s*:\s*[^.:]{1,60}$|"
         r"(^|[.!?]\s+)credits?\s*:\s*[^.:]{1,60}$|"
-        r"\((photo|image|picture|photograph)s? (by|courtesy|credit)\b[^()]{1,80}\)\s*$",
+        r"\((photo|image|picture|photograph)s? (by|courtesy|credit)\b[^()]{1,80}\)\s*$|"
+        r"^(?=.{0,150}$)[^©]*[.!?]\s+©\s*[^.©]{1,40}$",  # a caption, then its "© Agency"
     ),
     "caption": (  # a short line that says what a picture shows
         DECISIVE,
