@@ -193,3 +193,20 @@ def test_words_either_side_of_a_block_are_not_joined() -> None:
     text = _page_text(_page(BODY + cut + AFTER))
     assert "profits rose sharply in the third quarter" in text
     assert "rosesharply" not in text
+
+
+def test_a_comment_thread_after_the_body_is_dropped_names_and_all() -> None:
+    body = [
+        "The council voted on Tuesday to close the old bridge to all traffic from next month.",
+        "Engineers said the steel had corroded beyond repair and could not be saved at all.",
+    ]
+    thread = [
+        "Join the conversation",
+        "reader0",
+        "I live near there and can confirm that the situation on the ground is very different.",
+        "anna k",
+        "Great reporting as always. Would love to see a follow-up once the numbers come out.",
+    ]
+    assert clean_paragraphs([*body, *thread]) == body
+    # before the body, the same words are a prompt, not a thread: the body stays
+    assert clean_paragraphs(["Comments", *body]) == body

@@ -167,6 +167,8 @@ def explain(
     found = [_phrase_parts(b, title, author, wrappers, flats) for b in items]
     for i in _captions(items, found):
         found[i]["caption"] = DECISIVE
+    for i in _comment_thread(items, found):
+        found[i]["section:comments"] = DECISIVE
     shapes = [_shape_parts(b) for b in items]
     anchors = [
         i
@@ -210,6 +212,19 @@ def _captions(items: Sequence[Block], found: list[dict[str, float]]) -> list[int
         and items[i].tag not in STRUCTURED
         and "phrase:credit" not in found[i]
     ]
+
+
+def _comment_thread(items: Sequence[Block], found: list[dict[str, float]]) -> range:
+    """The blocks after a comment thread's heading ("12 Comments", "Join the conversation")
+    that follows the body: readers' names and comments, which read like prose."""
+    prose = False
+    for i, block in enumerate(items):
+        if prose and "phrase:comments" in found[i] and len(block.text.split()) <= 6:
+            return range(i + 1, len(items))
+        prose = prose or (
+            is_sentence_like(block.text) and not any(v >= THRESHOLD for v in found[i].values())
+        )
+    return range(0)
 
 
 def _bare_credit(text: str) -> bool:
