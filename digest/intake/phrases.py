@@ -52,7 +52,15 @@ _PHRASE_TEXT = {
         r"^(become|join as) a (paying )?(member|subscriber|supporter|patron)\b|"
         r"^(please )?support (our|independent|quality) (work|journalism|reporting)|"
         r"\bdonate (today|now|here)\b|\bnever miss (a|an|another) (story|update|issue|thing)\b|"
-        r"\byou can unsubscribe (at any time|anytime)\b",
+        r"\byou can unsubscribe (at any time|anytime)\b|"
+        r"^get (the|our) (free )?([\w'’-]+ ){0,3}newsletter\b|"
+        r"\bconsider (making |giving )?an? (contribution|donation|gift)\b|"
+        r"\bkeep (our|this) journalism free\b",
+    ),
+    "prompt": (  # a call for readers' stories and tips
+        DECISIVE,
+        r"^have you been affected by\b|\bget in touch with (our|the) (reporters?|newsroom|"
+        r"news ?desk|team)\b|^(got|have) a (news )?(tip|story( idea)?)\?",
     ),
     "consent": (
         DECISIVE,
@@ -151,8 +159,12 @@ GATES = {
     ),
     "subscribe": Gate(
         starts=("sign up", "subscribe", "register", "join", "become", "please", "support"),
-        holds=("newsletter", "your inbox", "donate", "never miss", "unsubscribe"),
+        holds=(
+            "newsletter", "your inbox", "donate", "never miss", "unsubscribe", "consider",
+            "journalism free",
+        ),
     ),
+    "prompt": Gate(starts=("have you been affected", "got a", "have a"), holds=("get in touch",)),
     "newsletter": Gate(holds=("newsletter", "subscri")),
     "consent": Gate(holds=("cookie",)),
     "comments": Gate(
