@@ -210,3 +210,22 @@ def test_a_comment_thread_after_the_body_is_dropped_names_and_all() -> None:
     assert clean_paragraphs([*body, *thread]) == body
     # before the body, the same words are a prompt, not a thread: the body stays
     assert clean_paragraphs(["Comments", *body]) == body
+
+
+def test_teasers_under_a_related_heading_go_and_the_body_after_an_inline_promo_stays() -> None:
+    related = (
+        "<h2>Related coverage</h2>"
+        "<p><a href='/a'>Cup final moved to Cardiff</a> The final will be played in Wales "
+        "for the first time since the stadium reopened, organisers said.</p>"
+        "<p><a href='/b'>Coach leaves after ten years</a> The club said it would name a "
+        "successor before the start of the new season in August.</p>"
+    )
+    promo = (
+        "<p>Related: <a href='/c'>Ticket prices rise again</a></p>"
+        "<p><a href='/uefa'>The European body</a> said on Tuesday that the finals would be "
+        "played over four weeks, with the last two in the capital.</p>"
+    )
+    text = _page_text(_page(BODY + promo + AFTER + related))
+    assert "The European body said on Tuesday" in text
+    assert text.endswith("fans of the teams that qualify through the play-offs.")
+    assert "Cardiff" not in text and "successor" not in text and "Ticket prices" not in text

@@ -32,7 +32,8 @@ HINT_WEIGHTS = {  # a box the markup names is boilerplate, unless it wraps most 
     "teaser": 1.5,
 }
 BIO = re.compile(
-    r"^[A-Z][\w'’-]+(\s+[A-Z][\w.'’-]+){0,3}(,[^.]{0,160},)?\s+(covers|has covered|"
+    r"^[A-Z][\w'’-]+(\s+([A-Z][\w.'’-]+|de|van|von|der|den|da|di|du|le|la|al|bin)){0,3}"
+    r"(,[^.]{0,160},)?\s+(covers|has covered|"
     r"writes (about|for|on)|reports on|is the author of|(is|was) (a|an|the) ([\w'’-]+ ){0,4}"
     r"(reporter|writer|correspondent|journalist|editor|contributor|columnist|producer|"
     r"photographer|critic|fellow|novelist)\b)"
@@ -42,6 +43,7 @@ CREDIT_WORDS = 5  # ...and its credit a name or two ("Photo: Jane Doe/Reuters")
 COPYRIGHT = re.compile(r"(©|\(c\)|copyright)\s", re.IGNORECASE)
 YEAR = re.compile(r"\b(19|20)\d\d\b")
 INTRODUCED = -1.0  # an item of a list the article introduces is the article's, links or not
+HEADINGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
 STRUCTURED = frozenset({"li", "tr", "dd", "dt", "h2", "h3", "h4", "h5", "h6"})
 SMALL_WORDS = frozenset(
     ("a", "an", "and", "as", "at", "but", "by", "for", "in", "of", "on", "or", "the", "to", "with")
@@ -167,8 +169,8 @@ def explain(
     found = [_phrase_parts(b, title, author, wrappers, flats) for b in items]
     for i in _captions(items, found):
         found[i]["caption"] = DECISIVE
-    for i in _comment_thread(items, found):
-        found[i]["section:comments"] = DECISIVE
+    for i, name in _boxes_after_the_body(items, found).items():
+        found[i][f"section:{name}"] = DECISIVE
     shapes = [_shape_parts(b) for b in items]
     anchors = [
         i
@@ -214,17 +216,27 @@ def _captions(items: Sequence[Block], found: list[dict[str, float]]) -> list[int
     ]
 
 
-def _comment_thread(items: Sequence[Block], found: list[dict[str, float]]) -> range:
-    """The blocks after a comment thread's heading ("12 Comments", "Join the conversation")
-    that follows the body: readers' names and comments, which read like prose."""
+def _boxes_after_the_body(items: Sequence[Block], found: list[dict[str, float]]) -> dict[int, str]:
+    """Blocks under a box's heading once the body has begun: everything after a comment
+    thread's ("12 Comments", "Join the conversation"), readers' names and comments that
+    read like prose; and under a list of other stories' ("Related coverage", "Read next"),
+    the teasers that open with their linked headline, up to the first block that does not."""
+    boxes: dict[int, str] = {}
     prose = False
     for i, block in enumerate(items):
-        if prose and "phrase:comments" in found[i] and len(block.text.split()) <= 6:
-            return range(i + 1, len(items))
+        heading = len(block.text.split()) <= 6 and i not in boxes
+        if prose and heading and "phrase:comments" in found[i]:
+            return {**boxes, **dict.fromkeys(range(i + 1, len(items)), "comments")}
+        label = block.tag in HEADINGS or (block.link_density == 0 and len(block.text.split()) <= 4)
+        if prose and heading and label and "phrase:promo" in found[i]:
+            for j in range(i + 1, len(items)):
+                if not (items[j].lead_link or items[j].link_density >= 0.5):
+                    break
+                boxes[j] = "related"
         prose = prose or (
             is_sentence_like(block.text) and not any(v >= THRESHOLD for v in found[i].values())
         )
-    return range(0)
+    return boxes
 
 
 def _bare_credit(text: str) -> bool:

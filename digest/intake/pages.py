@@ -19,7 +19,7 @@ from trafilatura.settings import Document
 from digest.intake.clean import SENTENCE_END, clean_blocks
 from digest.intake.entries import Entry
 from digest.intake.fetch import Fetcher, FetchError
-from digest.intake.html_text import Block, sanitise
+from digest.intake.html_text import Block, opens_with_link, sanitise
 from digest.intake.recover import recover
 from digest.intake.urls import join_url
 from digest.store.tags import normalise_tags
@@ -243,7 +243,8 @@ def _blocks(node: HtmlElement) -> list[Block]:
             linked = sum(len("".join(t.split())) for t, link in pieces if link)
             density = round(linked / max(1, len("".join(text.split()))), 3)
             hints = frozenset({"teaser"}) if _is_teaser(pieces) else frozenset()
-            out.append(Block(text, tag=tag, link_density=min(1.0, density), hints=hints))
+            lead = opens_with_link(pieces)
+            out.append(Block(text, tag, min(1.0, density), hints, lead))
         pieces.clear()
 
     def walk(element: HtmlElement) -> None:
