@@ -2,10 +2,13 @@
 
 Every block (paragraph) gets a score from its features; a block scoring at least
 :data:`THRESHOLD` is dropped.  Positive parts point to boilerplate, negative parts to
-prose.  The features: position (before the first or after the last prose paragraph),
-length, terminal punctuation, capitals (Title Case tag lines, ALL CAPS labels), link
-density, block tag and class/id hints from the HTML, phrase rules (promos, share,
-subscribe and comment prompts, credits, tag lines, bylines, author bios) and, from
+prose.  The features: position (before the first or after the last prose paragraph, or
+after the list or table that closes the body), length, terminal punctuation, capitals
+(Title Case tag lines, ALL CAPS labels), link density, block tag and class/id hints from
+the HTML, phrase rules (promos, share, subscribe and comment prompts, credits, captions,
+reprint and paywall notices, tag lines, bylines, author bios), a caption's place right
+above its credit line, the items of a list the article introduces, the boxes under a
+comment thread's or a related-stories heading after the body and, from
 :mod:`digest.intake.boilerplate`, repetition across the source's articles.  A decisive
 phrase or repetition drops a block by itself; a weaker sign needs others to agree.
 :func:`explain` returns every block's parts and the reason, so a drop can be read.

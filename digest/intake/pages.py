@@ -19,6 +19,7 @@ from trafilatura.settings import Document
 from digest.intake.clean import SENTENCE_END, clean_blocks
 from digest.intake.entries import Entry
 from digest.intake.fetch import Fetcher, FetchError
+from digest.intake.html_text import BLOCK_TAGS as HTML_BLOCKS
 from digest.intake.html_text import Block, opens_with_link, sanitise
 from digest.intake.recover import recover
 from digest.intake.urls import join_url
@@ -37,23 +38,7 @@ BLOCK_TAGS = frozenset({"p", "head", "list", "item", "quote", "code", "table", "
 BLOCK_TAGS |= {"div", "main", "body", "doc"}
 TAG_NAMES = {"item": "li", "quote": "blockquote", "code": "pre", "row": "tr", "cell": "td"}
 # Elements of a page a browser shows as blocks of their own.
-SPACED: tuple[str, ...] = (
-    "p",
-    "div",
-    "li",
-    "blockquote",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "tr",
-    "td",
-    "th",
-)
-SPACED += ("section", "article", "header", "footer", "pre", "dd", "dt", "figure", "figcaption")
-SPACED += ("aside", "nav", "form", "table", "ul", "ol", "dl", "details", "summary", "main")
+SPACED = tuple(sorted(HTML_BLOCKS | {"td", "th"}))
 MIN_WORDS = 8  # less is a menu or a stub, not an article
 NO_TEXT = "no article text found in the page; is it an article?"
 TAG_SPLIT = re.compile(r"\s*[;,]\s*")
