@@ -7,6 +7,11 @@ the article's own paragraphs, without its headline and without the boilerplate t
 source already carried inside the body (tag lines, captions and credits, promos,
 newsletter plugs, author bios), which is labelled by hand in NEWSROOM_JUNK below.
 
+The same bodies are built a second time into benchmarks/data/shapes, each in one of the
+real-world shapes of page_shapes.py (lists, tables, link-dense paragraphs, inline markup
+without whitespace, bodies split across containers, reprint and paywall notices), with
+the ground truth that shape gives.
+
     python benchmarks/extraction_pages.py [BBC100_FOLDER]
 """
 
@@ -21,11 +26,13 @@ from pathlib import Path
 import feedparser
 from lxml import html as lxml_html
 from page_chrome import Story
+from page_shapes import LAYOUTS, SHAPES, shape_story
 from page_styles import STYLES
 
 ROOT = Path(__file__).resolve().parent.parent
 FEEDS = ROOT / "examples" / "newsroom" / "feeds"
 OUT = Path(__file__).resolve().parent / "data" / "pages"
+SHAPED_OUT = Path(__file__).resolve().parent / "data" / "shapes"
 BBC = ROOT.parent / "shared" / "data" / "bbc100"
 # Paragraphs (0-based) of newsroom bodies that are not article text, by URL ending.
 NEWSROOM_JUNK = {
@@ -121,6 +128,49 @@ def bbc(folder: Path) -> list[Source]:
     return out
 
 
+def _story(source: Source, others: tuple[tuple[str, str], ...], clean: bool = False) -> Story:
+    """The page's story; ``clean``: without the junk the source carried in its body."""
+    paragraphs = source.truth.split("\n\n") if clean else source.paragraphs
+    return Story(
+        title=source.title,
+        author=source.author,
+        published=source.published,
+        section=source.section,
+        tags=source.tags,
+        url=source.url,
+        paragraphs=tuple(paragraphs),
+        others=others,
+    )
+
+
+def build_shapes(sources: list[Source], out: Path = SHAPED_OUT) -> int:
+    """Each source in one shape, in turn: a body shape inside a page style, or a layout."""
+    rng = random.Random(20261204)
+    kinds = [*SHAPES, *LAYOUTS]
+    styles = [s for s in STYLES if s != "legacy"]  # its body is not made of blocks
+    out.mkdir(parents=True, exist_ok=True)
+    index = []
+    for number, source in enumerate(sources):
+        kind = kinds[number % len(kinds)]
+        pool = [s for s in sources if s.key != source.key]
+        story = _story(
+            source, tuple((o.title, o.paragraphs[0]) for o in rng.sample(pool, 10)), True
+        )
+        if kind in LAYOUTS:
+            shape, layout = LAYOUTS[kind]
+            html, truth, name = layout(story, number), story.paragraphs, f"{source.key}-{kind}"
+        else:
+            shaped = shape_story(story, kind, rng)
+            style = styles[(number // len(kinds)) % len(styles)]
+            html, truth, shape = STYLES[style](shaped.story, number), shaped.truth, kind
+            name = f"{source.key}-{kind}-{style}"
+        (out / f"{name}.html").write_text(html, encoding="utf-8")
+        (out / f"{name}.txt").write_text("\n\n".join(truth) + "\n", encoding="utf-8")
+        index.append({"name": name, "style": shape, "url": source.url, "title": source.title})
+    (out / "index.json").write_text(json.dumps(index, indent=1) + "\n", encoding="utf-8")
+    return len(index)
+
+
 def build(bbc_folder: Path = BBC, out: Path = OUT) -> int:
     sources = newsroom() + bbc(bbc_folder)
     rng = random.Random(20261126)
@@ -130,25 +180,15 @@ def build(bbc_folder: Path = BBC, out: Path = OUT) -> int:
     for number, source in enumerate(sources):
         style = styles[number % len(styles)]
         pool = [s for s in sources if s.key != source.key]
-        others = tuple((o.title, o.paragraphs[0]) for o in rng.sample(pool, 10))
-        story = Story(
-            title=source.title,
-            author=source.author,
-            published=source.published,
-            section=source.section,
-            tags=source.tags,
-            url=source.url,
-            paragraphs=source.paragraphs,
-            others=others,
-        )
+        story = _story(source, tuple((o.title, o.paragraphs[0]) for o in rng.sample(pool, 10)))
         name = f"{source.key}-{style}"
         (out / f"{name}.html").write_text(STYLES[style](story, number), encoding="utf-8")
         (out / f"{name}.txt").write_text(source.truth + "\n", encoding="utf-8")
         index.append({"name": name, "style": style, "url": source.url, "title": source.title})
     (out / "index.json").write_text(json.dumps(index, indent=1) + "\n", encoding="utf-8")
-    return len(index)
+    return len(index) + build_shapes(sources)
 
 
 if __name__ == "__main__":
     count = build(Path(sys.argv[1]) if len(sys.argv) > 1 else BBC)
-    print(f"wrote {count} pages and their ground truth to {OUT}")
+    print(f"wrote {count} pages and their ground truth to {OUT} and {SHAPED_OUT}")

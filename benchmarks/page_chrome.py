@@ -79,6 +79,7 @@ FOLLOW = (
     "to keep our journalism free for everyone.",
 )
 ROLES = ("Senior Correspondent", "Political Reporter", "Technology Editor", "Staff Writer")
+RAW = ("<h2", "<ul", "<ol", "<table", "<div")  # slots placed as they are, not in a paragraph
 NAV = ("Home", "News", "World", "Politics", "Business", "Technology", "Science", "Culture")
 NAV += ("Sport", "Opinion", "Video", "Podcasts", "Newsletters", "Subscribe")
 
@@ -95,6 +96,9 @@ class Story:
     url: str
     paragraphs: tuple[str, ...]
     others: tuple[tuple[str, str], ...]  # (headline, teaser sentence) of other articles
+    # The body's markup, one slot per block, when it is more than plain paragraphs
+    # (page_shapes.py): a slot that starts with a block element is placed as it is.
+    markup: tuple[str, ...] = ()
 
 
 class Chrome:
@@ -144,12 +148,14 @@ Inserter = Callable[[str, Chrome], str]  # the markup of one in-body piece, by k
 def body(chrome: Chrome, paragraph: Callable[[str], str], piece: Inserter) -> str:
     """The article's paragraphs with the chrome's in-body pieces between them."""
     out: list[str] = []
-    for index, text in enumerate(chrome.story.paragraphs):
+    story = chrome.story
+    slots = story.markup or tuple(escape(t, quote=False) for t in story.paragraphs)
+    for index, slot in enumerate(slots):
         if index == chrome.caption_at and chrome.caption:
             out.append(piece("figure", chrome))
         if index in chrome.ad_at:
             out.append(piece("ad", chrome))
-        out.append(paragraph(escape(text, quote=False)))
+        out.append(slot if slot.startswith(RAW) else paragraph(slot))
         if index in chrome.promo_at:
             out.append(piece("promo", chrome))
         if index == chrome.pull_at:

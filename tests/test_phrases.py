@@ -99,6 +99,21 @@ CRAFTED = [
     "You can reach her at 555-0100.",
     "Email the author",
     "Contact the reporter",
+    "A file picture taken in 2024. © EPA-EFE",
+    "Get our free newsletter.",
+    "Consider making a contribution to keep our journalism free for everyone.",
+    "Have you been affected by the issues raised in this story?",
+    "Have a news tip? Email tips@example.com",
+    "The site pictured earlier this month.",
+    "Pictured: the new bridge at night",
+    "Above: crowds outside the court",
+    "This copy is for your personal, non-commercial use only.",
+    "To order presentation-ready copies for distribution visit https://www.djreprints.com.",
+    "This material may not be published, broadcast, rewritten or redistributed.",
+    "You have read 3 of your 5 free articles this month.",
+    "This article is for subscribers only.",
+    "Already a subscriber? Log in.",
+    "Subscribe to continue reading.",
 ]
 
 

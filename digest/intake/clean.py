@@ -2,10 +2,13 @@
 
 Every block (paragraph) gets a score from its features; a block scoring at least
 :data:`THRESHOLD` is dropped.  Positive parts point to boilerplate, negative parts to
-prose.  The features: position (before the first or after the last prose paragraph),
-length, terminal punctuation, capitals (Title Case tag lines, ALL CAPS labels), link
-density, block tag and class/id hints from the HTML, phrase rules (promos, share,
-subscribe and comment prompts, credits, tag lines, bylines, author bios) and, from
+prose.  The features: position (before the first or after the last prose paragraph, or
+after the list or table that closes the body), length, terminal punctuation, capitals
+(Title Case tag lines, ALL CAPS labels), link density, block tag and class/id hints from
+the HTML, phrase rules (promos, share, subscribe and comment prompts, credits, captions,
+reprint and paywall notices, tag lines, bylines, author bios), a caption's place right
+above its credit line, the items of a list the article introduces, the boxes under a
+comment thread's or a related-stories heading after the body and, from
 :mod:`digest.intake.boilerplate`, repetition across the source's articles.  A decisive
 phrase or repetition drops a block by itself; a weaker sign needs others to agree.
 :func:`explain` returns every block's parts and the reason, so a drop can be read.
@@ -32,11 +35,19 @@ HINT_WEIGHTS = {  # a box the markup names is boilerplate, unless it wraps most 
     "teaser": 1.5,
 }
 BIO = re.compile(
-    r"^[A-Z][\w'’-]+(\s+[A-Z][\w.'’-]+){0,3}(,[^.]{0,160},)?\s+(covers|has covered|"
+    r"^[A-Z][\w'’-]+(\s+([A-Z][\w.'’-]+|de|van|von|der|den|da|di|du|le|la|al|bin)){0,3}"
+    r"(,[^.]{0,160},)?\s+(covers|has covered|"
     r"writes (about|for|on)|reports on|is the author of|(is|was) (a|an|the) ([\w'’-]+ ){0,4}"
     r"(reporter|writer|correspondent|journalist|editor|contributor|columnist|producer|"
     r"photographer|critic|fellow|novelist)\b)"
 )
+CAPTION_WORDS = 12  # a caption is a short sentence (longer, it may be the body's prose)...
+CREDIT_WORDS = 5  # ...and its credit a name or two ("Photo: Jane Doe/Reuters")
+COPYRIGHT = re.compile(r"(©|\(c\)|copyright)\s", re.IGNORECASE)
+YEAR = re.compile(r"\b(19|20)\d\d\b")
+INTRODUCED = -1.0  # an item of a list the article introduces is the article's, links or not
+HEADINGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
+STRUCTURED = frozenset({"li", "tr", "dd", "dt", "h2", "h3", "h4", "h5", "h6"})
 SMALL_WORDS = frozenset(
     ("a", "an", "and", "as", "at", "but", "by", "for", "in", "of", "on", "or", "the", "to", "with")
 )
@@ -159,6 +170,10 @@ def explain(
     wrappers = _wrappers(items)
     flats = (_flat(title), _flat(author), _flat("by " + author))
     found = [_phrase_parts(b, title, author, wrappers, flats) for b in items]
+    for i in _captions(items, found):
+        found[i]["caption"] = DECISIVE
+    for i, name in _boxes_after_the_body(items, found).items():
+        found[i][f"section:{name}"] = DECISIVE
     shapes = [_shape_parts(b) for b in items]
     anchors = [
         i
@@ -167,21 +182,110 @@ def explain(
         and b.link_density < 0.5
         and not any(v >= THRESHOLD for v in found[i].values())
     ]
+    introduced = _introduced_items(items, found)
+    last = _body_end(items, found, anchors[-1], introduced) if anchors else -1
     verdicts = []
     for i, block in enumerate(items):
         parts = {**found[i], **shapes[i]}
         if anchors and i < anchors[0]:
             parts["position:leading"] = 0.6
-        elif anchors and i > anchors[-1]:
+        elif anchors and i > last:
             parts["position:trailing"] = 0.6
         elif anchors:
             parts["position:body"] = -0.2
             if block.tag in ("h2", "h3", "h4", "h5", "h6"):
                 parts["tag:subheading"] = -0.4
+        if i in introduced and anchors and i > anchors[0]:
+            parts["list:introduced"] = INTRODUCED
         if recurring is not None and recurring(block.text):
             parts["repetition"] = REPETITION
         verdicts.append(_verdict(block, parts))
     return _keep_some_body(verdicts)
+
+
+def _captions(items: Sequence[Block], found: list[dict[str, float]]) -> list[int]:
+    """Short lines right above a photo credit line: the photo's caption, which a feed or
+    a careless template leaves as a paragraph of its own once the image is gone. A line
+    of more than :data:`CAPTION_WORDS` words is left to its other features: a sentence of
+    the body may stand right above a credit whose caption was the image's alt text."""
+    return [
+        i
+        for i in range(len(items) - 1)
+        if "phrase:credit" in found[i + 1]
+        and _bare_credit(items[i + 1].text)
+        and len(items[i].text.split()) <= CAPTION_WORDS
+        and items[i].tag not in STRUCTURED
+        and "phrase:credit" not in found[i]
+    ]
+
+
+def _boxes_after_the_body(items: Sequence[Block], found: list[dict[str, float]]) -> dict[int, str]:
+    """Blocks under a box's heading once the body has begun: everything after a comment
+    thread's ("12 Comments", "Join the conversation"), readers' names and comments that
+    read like prose; and under a list of other stories' ("Related coverage", "Read next"),
+    the teasers that open with their linked headline, up to the first block that does not."""
+    boxes: dict[int, str] = {}
+    prose = False
+    for i, block in enumerate(items):
+        heading = len(block.text.split()) <= 6 and i not in boxes
+        if prose and heading and "phrase:comments" in found[i]:
+            return {**boxes, **dict.fromkeys(range(i + 1, len(items)), "comments")}
+        label = block.tag in HEADINGS or (block.link_density == 0 and len(block.text.split()) <= 4)
+        if prose and heading and label and "phrase:promo" in found[i]:
+            for j in range(i + 1, len(items)):
+                if not (items[j].lead_link or items[j].link_density >= 0.5):
+                    break
+                boxes[j] = "related"
+        prose = prose or (
+            is_sentence_like(block.text) and not any(v >= THRESHOLD for v in found[i].values())
+        )
+    return boxes
+
+
+def _bare_credit(text: str) -> bool:
+    """A credit line with nothing else: a name or an agency, no caption, no site's
+    copyright notice (which carries a year and closes the page, not a photo)."""
+    return len(text.split()) <= CREDIT_WORDS and not (COPYRIGHT.match(text) and YEAR.search(text))
+
+
+def _introduced_items(items: Sequence[Block], found: list[dict[str, float]]) -> set[int]:
+    """The items of each list that a line of the article introduces ("These are the teams
+    that have qualified:"): the body's, linked or not; a box's own label ("Share this:",
+    "Related:") is no introduction, its phrase rule having dropped it."""
+    introduced: set[int] = set()
+    for i in range(1, len(items)):
+        if items[i].tag != "li":
+            continue
+        before = items[i - 1]
+        if (i - 1) in introduced or (
+            before.tag != "li"
+            and before.text.endswith(":")
+            and len(before.text.split()) >= 4
+            and not any(v >= THRESHOLD for v in found[i - 1].values())
+        ):
+            introduced.add(i)
+    return introduced
+
+
+def _body_end(
+    items: Sequence[Block], found: list[dict[str, float]], anchor: int, introduced: set[int]
+) -> int:
+    """The last block of the body: the last prose paragraph, or the list or table that
+    follows it straight on (its items, rows, subheadings and a line introducing it, few
+    of them links), which closes many articles and reads as the body however short its
+    items are."""
+    end = anchor
+    for i in range(anchor + 1, len(items)):
+        block = items[i]
+        if (
+            (block.tag not in STRUCTURED and not block.text.endswith(":"))
+            or (block.link_density >= 0.5 and i not in introduced)
+            or any(v >= THRESHOLD for v in found[i].values())
+        ):
+            break
+        if block.tag in ("li", "tr", "dd", "dt"):
+            end = i  # a subheading or an introduction counts only with an item after it
+    return end
 
 
 def _verdict(block: Block, parts: dict[str, float]) -> Verdict:

@@ -9,7 +9,7 @@ those features; :func:`paragraphs` keeps the plain-text view for callers that ne
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
@@ -61,6 +61,20 @@ class Block:
     tag: str = "p"  # the innermost block element: p, li, h2, figcaption, blockquote, ...
     link_density: float = 0.0  # share of the text's characters inside <a>
     hints: frozenset[str] = frozenset()  # roles named by ancestors' tags, classes and ids
+    lead_link: bool = False  # it opens with a link of two words or more (a headline?)
+
+
+def opens_with_link(pieces: Sequence[tuple[str, bool]]) -> bool:
+    """The (text, inside a link) pieces open with a link of two words or more, and text
+    outside it follows: a linked headline and its teaser, or prose led by a linked name."""
+    words = 0
+    for text, linked in pieces:
+        if not text.strip():
+            continue
+        if not linked:
+            return words >= 2
+        words += len(text.split())
+    return False
 
 
 def hints_of(attrs: list[tuple[str, str | None]]) -> frozenset[str]:
@@ -96,7 +110,9 @@ class _Blocks(HTMLParser):
             linked = sum(len("".join(t.split())) for t, a in self._pieces if a)
             total = len("".join(text.split()))
             top = self._stack[-1]
-            self.blocks.append(Block(text, top.block, round(linked / total, 3), top.hints))
+            density = round(linked / total, 3)
+            lead = opens_with_link(self._pieces)
+            self.blocks.append(Block(text, top.block, density, top.hints, lead))
         self._pieces = []
 
     def _close_implied(self, tag: str) -> None:

@@ -19,8 +19,10 @@ from trafilatura.settings import Document
 from digest.intake.clean import SENTENCE_END, clean_blocks
 from digest.intake.entries import Entry
 from digest.intake.fetch import Fetcher, FetchError
-from digest.intake.html_text import Block, sanitise
+from digest.intake.html_text import BLOCK_TAGS as HTML_BLOCKS
+from digest.intake.html_text import Block, opens_with_link, sanitise
 from digest.intake.images import ImageRef, lead_image
+from digest.intake.recover import recover
 from digest.intake.urls import join_url
 from digest.store.images import Image
 from digest.store.tags import normalise_tags
@@ -37,6 +39,8 @@ LINE_BREAK = "\u2028"  # a <br> in trafilatura's output; whitespace, so _plain m
 BLOCK_TAGS = frozenset({"p", "head", "list", "item", "quote", "code", "table", "row", "cell"})
 BLOCK_TAGS |= {"div", "main", "body", "doc"}
 TAG_NAMES = {"item": "li", "quote": "blockquote", "code": "pre", "row": "tr", "cell": "td"}
+# Elements of a page a browser shows as blocks of their own.
+SPACED = tuple(sorted(HTML_BLOCKS | {"td", "th"}))
 MIN_WORDS = 8  # less is a menu or a stub, not an article
 NO_TEXT = "no article text found in the page; is it an article?"
 TAG_SPLIT = re.compile(r"\s*[;,]\s*")
@@ -66,9 +70,14 @@ class Page:
 
 
 def extract_page(
-    document: bytes | str, url: str = "", *, content_type: str = "", precise: bool = True
+    document: bytes | str, url: str = "", *, content_type: str = "", precise: bool = False
 ) -> Page:
-    """The article in an HTML document; raise :class:`PageError` when there is none."""
+    """The article in an HTML document; raise :class:`PageError` when there is none.
+
+    Trafilatura runs with its focus on recall unless ``precise``: it then keeps the lists,
+    tables and later parts of a body split across containers that its precision focus
+    drops, and the cleaner (:mod:`digest.intake.clean`) removes what it brings along.
+    """
     if not looks_like_html(document, content_type):
         kind = f" ({content_type.split(';')[0].strip()})" if content_type else ""
         raise PageError(f"not an HTML page{kind}; check that the URL or file is a web page")
@@ -77,6 +86,7 @@ def extract_page(
         raise PageError("not an HTML page; check that the URL or file is a web page")
     canonical = _canonical(tree, url)
     images = meta_images(tree)  # before extraction, which prunes the tree
+    _space_blocks(tree)
     found = trafilatura.bare_extraction(
         tree,
         url=_http(url) or None,
@@ -85,11 +95,12 @@ def extract_page(
         include_tables=True,
         include_links=True,  # for each block's link density
         favor_precision=precise,
+        favor_recall=not precise,
         date_extraction_params=DATE_OPTIONS,
     )
     if not isinstance(found, Document) or found.body is None:
         raise PageError(NO_TEXT)
-    blocks = tuple(_blocks(found.body))
+    blocks = tuple(recover(tree, _blocks(found.body)))
     if not blocks:
         raise PageError(NO_TEXT)
     return Page(
@@ -211,6 +222,26 @@ def meta_images(tree: HtmlElement) -> list[ImageRef]:
     return refs
 
 
+def _space_blocks(tree: HtmlElement) -> None:
+    """Whitespace on both sides of each block element whose markup has none there.
+
+    A browser breaks the line around a block; trafilatura, which flattens a block found
+    inside text into it, would join the words on either side ("rose" + "that" giving
+    "rosethat").
+    """
+    for element in tree.iter(*SPACED):
+        before = element.getprevious()
+        if before is not None:
+            if not before.tail or not before.tail[-1].isspace():
+                before.tail = f"{before.tail or ''}\n"
+        else:
+            parent = element.getparent()
+            if parent is not None and not (parent.text or " ")[-1].isspace():
+                parent.text = f"{parent.text}\n"
+        if element.tail and not element.tail[0].isspace():
+            element.tail = "\n" + element.tail
+
+
 def _canonical(tree: HtmlElement, url: str) -> str:
     for href in tree.xpath('//head/link[@rel="canonical"]/@href'):
         absolute = join_url(url, str(href)) or ""
@@ -238,7 +269,8 @@ def _blocks(node: HtmlElement) -> list[Block]:
             linked = sum(len("".join(t.split())) for t, link in pieces if link)
             density = round(linked / max(1, len("".join(text.split()))), 3)
             hints = frozenset({"teaser"}) if _is_teaser(pieces) else frozenset()
-            out.append(Block(text, tag=tag, link_density=min(1.0, density), hints=hints))
+            lead = opens_with_link(pieces)
+            out.append(Block(text, tag, min(1.0, density), hints, lead))
         pieces.clear()
 
     def walk(element: HtmlElement) -> None:

@@ -52,7 +52,15 @@ _PHRASE_TEXT = {
         r"^(become|join as) a (paying )?(member|subscriber|supporter|patron)\b|"
         r"^(please )?support (our|independent|quality) (work|journalism|reporting)|"
         r"\bdonate (today|now|here)\b|\bnever miss (a|an|another) (story|update|issue|thing)\b|"
-        r"\byou can unsubscribe (at any time|anytime)\b",
+        r"\byou can unsubscribe (at any time|anytime)\b|"
+        r"^get (the|our) (free )?([\w'’-]+ ){0,3}newsletter\b|"
+        r"\bconsider (making |giving )?an? (contribution|donation|gift)\b|"
+        r"\bkeep (our|this) journalism free\b",
+    ),
+    "prompt": (  # a call for readers' stories and tips
+        DECISIVE,
+        r"^have you been affected by\b|\bget in touch with (our|the) (reporters?|newsroom|"
+        r"news ?desk|team)\b|^(got|have) a (news )?(tip|story( idea)?)\?",
     ),
     "consent": (
         DECISIVE,
@@ -79,7 +87,24 @@ _PHRASE_TEXT = {
         r"unsplash)\b[^()]{0,40}\)\s*$|^(©|\(c\)|copyright)\s|"
         r"\b(photo|image|picture|photograph)s?( credit)?\s*:\s*[^.:]{1,60}$|"
         r"(^|[.!?]\s+)credits?\s*:\s*[^.:]{1,60}$|"
-        r"\((photo|image|picture|photograph)s? (by|courtesy|credit)\b[^()]{1,80}\)\s*$",
+        r"\((photo|image|picture|photograph)s? (by|courtesy|credit)\b[^()]{1,80}\)\s*$|"
+        r"^(?=.{0,150}$)[^©]*[.!?]\s+©\s*[^.©]{1,40}$",  # a caption, then its "© Agency"
+    ),
+    "caption": (  # a short line that says what a picture shows
+        DECISIVE,
+        r"^(?=(\S+\s+){0,19}\S+\s*$)(?!.*\b(said|says|told)\b)(.*[^,\s]\s+((is|are|was|were|"
+        r"seen|left|right|centre|center|above|below) )?pictured\b(?!,)|pictured\s*:)|"
+        r"^(above|below|top|left|right|inset|main (image|picture|photo))\s*:",
+    ),
+    "notice": (  # reprint, rights and paywall notices
+        DECISIVE,
+        r"^this (copy|article|content|material) is for your personal,? non-?commercial use\b|"
+        r"\bto order presentation-ready copies\b|\bdjreprints\b|"
+        r"\bmay not be (re)?published, broadcast, rewritten,? or redistributed\b|"
+        r"^you('ve| have) (now )?(read|reached|used)\b.{0,40}\b(free )?(articles?|stories)\b|"
+        r"^this (article|story|content) is (only )?(for|available to|exclusive to) "
+        r"(paying |premium )?(subscribers|members)\b|^already a (subscriber|member)\?|"
+        r"^(subscribe|log in|sign in) to (continue|keep) reading\b",
     ),
     "tags": (
         DECISIVE,
@@ -134,8 +159,12 @@ GATES = {
     ),
     "subscribe": Gate(
         starts=("sign up", "subscribe", "register", "join", "become", "please", "support"),
-        holds=("newsletter", "your inbox", "donate", "never miss", "unsubscribe"),
+        holds=(
+            "newsletter", "your inbox", "donate", "never miss", "unsubscribe", "consider",
+            "journalism free",
+        ),
     ),
+    "prompt": Gate(starts=("have you been affected", "got a", "have a"), holds=("get in touch",)),
     "newsletter": Gate(holds=("newsletter", "subscri")),
     "consent": Gate(holds=("cookie",)),
     "comments": Gate(
@@ -146,6 +175,16 @@ GATES = {
         starts=("illustration", "graphic", "credit", "file photo", "copyright", "(c)"),
         holds=("photo", "image", "picture", "credit", "/", "©"),
         ends=(")",),
+    ),
+    "caption": Gate(
+        starts=("above", "below", "top", "left", "right", "inset", "main"), holds=("pictured",)
+    ),
+    "notice": Gate(
+        starts=(
+            "this copy", "this article", "this content", "this material", "this story",
+            "you've", "you have", "already a", "subscribe", "log in", "sign in",
+        ),
+        holds=("presentation-ready", "djreprints", "redistributed"),
     ),
     "advert": Gate(
         starts=("ad", "sponsored", "paid", "promoted", "partner", "story", "article"),
@@ -162,7 +201,7 @@ GATES = {
 
 
 # Rules that keep their full weight in a long paragraph: a cookie notice is long prose too.
-WHATEVER_THE_LENGTH = frozenset({"consent"})
+WHATEVER_THE_LENGTH = frozenset({"consent", "notice"})
 
 
 class Phrase(NamedTuple):
