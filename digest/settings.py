@@ -366,7 +366,7 @@ class SegmentSettings:
         dict,
         "Sections by tag for a segment that mixes topics, in the order written: tag → "
         'section title, e.g. {politics = "Politics", europe = "Europe"}. After the lead '
-        "story each item goes under the first section one of its tags names, the rest "
+        "story each item goes under the first of these sections whose tag it has, the rest "
         'under "More stories"; empty lists the items in order without sections.',
         factory=True,
     )

@@ -117,9 +117,9 @@ def sections_of(
     rest: Sequence[DraftItem], titles: dict[str, str]
 ) -> list[tuple[str, str, list[DraftItem]]]:
     """``rest`` (the items after the lead) in sections (title, anchor, items): one per tag
-    of ``titles``, in its order, holding the items whose first named tag it is; then the
-    others under :data:`MORE`. Without ``titles``, or when no item falls in a named
-    section, one untitled section."""
+    of ``titles``, in its order, each item under the first of them whose tag it has, in
+    the edition's order; then the others under :data:`MORE`. Without ``titles``, or when
+    no item falls in a named section, one untitled section."""
     if not rest:
         return []
     if not titles:
@@ -127,7 +127,7 @@ def sections_of(
     placed: dict[str, list[DraftItem]] = {tag: [] for tag in titles}
     others: list[DraftItem] = []
     for item in rest:
-        tag = next((t for t in item.tags if t in placed), None)
+        tag = next((t for t in titles if t in item.tags), None)
         (placed[tag] if tag is not None else others).append(item)
     sections = [
         (titles[tag], f"section-{n}", members)
