@@ -4,7 +4,7 @@ dark mode, images (and the email without them), dates, the greeting and the text
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -22,6 +22,7 @@ from digest.render.email import DARK_BACKGROUND, Identity, Rendered, render
 from digest.render.front import day_label
 from digest.render.templates import wrap
 from digest.settings import DesignSettings, SegmentSettings
+from digest.store.images import Image
 
 NOW = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)  # a Thursday
 ZONE = ZoneInfo("Europe/London")
@@ -30,23 +31,8 @@ SIGNUP = "https://news.example/subscribe"
 SUMMARY = "The council approved a general-purpose harbour plan on Tuesday after a long debate."
 
 
-@dataclass(frozen=True)
-class Image:
-    url: str
-    alt: str
-    width: int | None
-    height: int | None
-
-
-@dataclass(frozen=True)
-class Pictured(DraftItem):
-    """An item as it is once compose gives items their image."""
-
-    image: Image | None = None
-
-
-def item(n: int, *, tags: tuple[str, ...] = ("politics",), image: Image | None = None) -> Pictured:
-    return Pictured(
+def item(n: int, *, tags: tuple[str, ...] = ("politics",), image: Image | None = None) -> DraftItem:
+    return DraftItem(
         article_id=n,
         title=f"Story number {n} about the harbour",
         url=f"https://news.example/story-{n}",

@@ -15,7 +15,7 @@ from digest.commands.intake import extract
 PAGES = Path(__file__).parent / "data" / "pages"
 SEED_PAGE = PAGES / "seed-article.html"
 FEED = EXAMPLE / "feeds" / "talking-democrat.xml"
-KEYS = ["source", "url", "title", "published", "authors", "tags", "text", "cluster"]
+KEYS = ["source", "url", "title", "published", "authors", "tags", "text", "image", "cluster"]
 
 
 def _run(*args: str) -> Result:

@@ -498,7 +498,9 @@ def test_a_second_sender_joins_an_edition_being_sent_and_nobody_gets_two(
     readers = people(120)
     tables = {"digest": 'batch_size = 5\nconcurrency = 2\nbackend = "sendgrid"'}
     config = newsroom_for(tmp_path, readers, database_url, **tables)
-    with SendGridStandIn(latency=(0.1, 0.2)) as standin:
+    # slow enough that the second process (started once the first is sending) finds the
+    # edition still being sent even on a loaded machine
+    with SendGridStandIn(latency=(0.3, 0.5)) as standin:
         first, second = send_together(config, ("A", "B"), standin, staggered=True)
         (edition,) = editions(config)
         (report,) = status(config)

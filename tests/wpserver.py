@@ -4,7 +4,8 @@ It answers the way WordPress 6 does for the parts Digest uses: ``per_page`` and 
 with ``X-WP-Total`` and ``X-WP-TotalPages`` headers, a 400 ``rest_post_invalid_page_number``
 beyond the last page, ``orderby=modified&order=asc``, ``modified_after`` (an RFC 3339
 time), ``_embed`` adding the author and the terms, and ``/tags`` and ``/categories``
-with ``include``.
+with ``include``, and ``wp:featuredmedia`` for a post whose ``featured_media`` names one
+of the site's ``media``.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ class WordPressSite:
     total_pages_header: bool = True  # False: like a cache that strips X-WP-* headers
     requests: list[str] = field(default_factory=list)
     url: str = ""
+    media: dict[int, dict[str, Any]] = field(default_factory=dict)  # id → attachment
 
     def page_query(self, path: str) -> dict[str, str]:
         query = parse_qs(urlsplit(path).query)
@@ -79,6 +81,8 @@ def _with_embeds(site: WordPressSite, post: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(post.get("tags"), list):
         return post
     embedded: dict[str, Any] = {"author": [{"id": 7, "name": "Mar&iacute;a L&oacute;pez"}]}
+    if post.get("featured_media") in site.media:
+        embedded["wp:featuredmedia"] = [site.media[post["featured_media"]]]
     if site.embed_terms:
         embedded["wp:term"] = [
             [{"id": i, "name": CATEGORIES[i], "taxonomy": "category"} for i in post["categories"]],

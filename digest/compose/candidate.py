@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from digest.store.images import Image
 from digest.store.models import Article
 
 
@@ -22,6 +23,7 @@ class Candidate:
     outlet: str  # the source's title, or its name when it has none
     tags: tuple[str, ...]  # sorted
     tag_set: frozenset[str]
+    image: Image | None = None  # the lead image
     stamp: float = field(init=False)  # published_at as a POSIX timestamp, for ranking
 
     def __post_init__(self) -> None:
@@ -48,4 +50,5 @@ class Candidate:
             outlet=article.source.title or article.source.name,
             tags=tags,
             tag_set=frozenset(tags),
+            image=article.image,
         )

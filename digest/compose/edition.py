@@ -26,6 +26,7 @@ from digest.compose.pool import Pool, texts
 from digest.compose.rank import Ranker, RecencyTagRanker, Scored
 from digest.compose.summarise import Summariser, default_summariser
 from digest.settings import SegmentSettings
+from digest.store.images import Image
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class DraftItem:
     parts: dict[str, float]
     reason: str
     also: tuple[tuple[str, str], ...] = ()  # (outlet, url) of the story's other reports
+    image: Image | None = None  # the article's lead image (url, alt, width, height)
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,7 @@ def compose(
             parts=item.scored.parts,
             reason=item.reason,
             also=also_covered(article, [*rest_of[article.id], *others.get(article.story, [])]),
+            image=article.image,
         )
         for item, article in zip(picks, chosen, strict=True)
     ]

@@ -25,6 +25,7 @@ from digest.compose.candidate import Candidate
 from digest.compose.editor_changes import EditorChanges, load_changes
 from digest.settings import SegmentSettings
 from digest.store.engagement import engagement, engagement_since
+from digest.store.images import Image
 from digest.store.models import (
     Article,
     ArticleTag,
@@ -96,12 +97,16 @@ class Pool:
                 Article.content_hash,
                 Source.name,
                 Source.title,
+                Article.image_url,
+                Article.image_alt,
+                Article.image_width,
+                Article.image_height,
             )
             .join(Source, Source.id == Article.source_id)
             .where(recent)
         )
         articles = []
-        for ident, url, title, author, published, seen, cluster, digest, name, outlet in rows:
+        for ident, url, title, author, published, seen, cluster, digest, name, outlet, *pic in rows:
             tagged = tuple(sorted(tags.get(ident, ())))
             articles.append(
                 Candidate(
@@ -117,6 +122,7 @@ class Pool:
                     outlet or name,
                     tagged,
                     frozenset(tagged),
+                    Image.stored(*pic),
                 )
             )
         story = func.coalesce(Article.cluster_id, Article.id)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from digest.store.images import Image
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -17,3 +19,4 @@ class Entry:
     html: str  # sanitised HTML
     raw_tags: tuple[str, ...] = field(default=())
     declared_canonical: str = ""  # the page's <link rel="canonical">, when known
+    image: Image | None = None  # the lead image, https only (see digest.intake.images)

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from digest.intake.cluster import cluster_entries
 from digest.intake.entries import Entry
 from digest.intake.feeds import FeedParseError, parse_feed
-from digest.intake.fetch import Fetched, Fetcher, FetchError, PrivateAddressError
+from digest.intake.fetch import Fetched, Fetcher, FetchError, PrivateAddressError, host_of
+from digest.intake.images import guarded
 from digest.intake.jsonfeed import looks_like_json
 from digest.intake.pages import PageError, extract_page, page_entry
 from digest.settings import IntakeSettings
@@ -73,7 +74,8 @@ def extract_entries(item: str, fetcher: Fetcher, allow_private: bool = False) ->
     if not fetched.body.strip():
         raise ExtractError("is empty; check that it is a feed or a web page")
     entries = _feed_entries(fetched) if is_feed(fetched) else [_page_entry(item, fetched)]
-    return [_as_stored(e) for e in entries]
+    own = host_of(item) if allow_private else ""  # the lead images' guard trusts it too
+    return [_as_stored(e, own) for e in entries]
 
 
 def is_feed(fetched: Fetched) -> bool:
@@ -110,8 +112,12 @@ def _page_entry(item: str, fetched: Fetched) -> Entry:
         raise ExtractError(str(e)) from e
 
 
-def _as_stored(entry: Entry) -> Entry:
-    return replace(entry, url=canonical_url(entry.url, entry.declared_canonical))
+def _as_stored(entry: Entry, trusted_host: str = "") -> Entry:
+    return replace(
+        entry,
+        url=canonical_url(entry.url, entry.declared_canonical),
+        image=guarded(entry.image, trusted_host=trusted_host),
+    )
 
 
 def as_record(found: Extracted) -> dict[str, Any]:
@@ -124,4 +130,5 @@ def as_record(found: Extracted) -> dict[str, Any]:
         "authors": [a for a in AUTHORS.split(entry.author) if a],
         "tags": list(entry.tags),
         "text": entry.text,
+        "image": asdict(entry.image) if entry.image else None,
     }

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import calendar
 import time
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import feedparser
 
@@ -13,8 +15,14 @@ from digest.intake import jsonfeed
 from digest.intake.clean import clean_html
 from digest.intake.entries import Entry
 from digest.intake.html_text import sanitise
+from digest.intake.images import ImageRef, lead_image, side
+from digest.intake.media import ItemMedia, item_media
 from digest.intake.urls import join_url
 from digest.store.tags import normalise_tags
+
+# Media files a media:content may name without saying what it is.
+NOT_IMAGES: tuple[str, ...] = (".mp4", ".m4v", ".mov", ".webm", ".mkv", ".mp3", ".m4a", ".aac")
+NOT_IMAGES += (".ogg", ".wav", ".flac", ".pdf", ".m3u8", ".mpd")
 
 
 class FeedParseError(ValueError):
@@ -57,7 +65,9 @@ def parse_feed(
             f"no feed entries found{detail}; check that this is an RSS, Atom or JSON feed"
         )
     base = remote or str(parsed.feed.get("link", ""))
-    entries = [e for e in (_from_feedparser(item, base) for item in parsed.entries) if e]
+    media = item_media(document, len(parsed.entries)) or [ItemMedia()] * len(parsed.entries)
+    found = (_from_feedparser(item, base, m) for item, m in zip(parsed.entries, media, strict=True))
+    entries = [e for e in found if e]
     if not entries:
         reason = parsed.get("bozo_exception")
         detail = f"; the XML is malformed: {_first_line(reason)}" if reason else ""
@@ -81,11 +91,13 @@ def make_entry(
     raw_tags: tuple[str, ...],
     published: datetime | None,
     base_url: str = "",
+    images: Sequence[ImageRef] = (),
 ) -> Entry | None:
     """An entry from one item's fields, or None when it has no usable URL or title.
 
     A relative ``url`` is resolved against ``base_url``; relative links in ``html``
-    against the entry's resulting address.
+    and the ``images`` (best first; the first usable one leads) against the entry's
+    resulting address.
     """
     url = _absolute(base_url, url.strip())
     title = " ".join(title.split())
@@ -101,6 +113,7 @@ def make_entry(
         text=clean_html(html, title=title, author=author.strip()),
         html=sanitise(html, base_url=url),
         raw_tags=raw_tags,
+        image=lead_image(images, base=url),
     )
 
 
@@ -110,25 +123,69 @@ def _absolute(base_url: str, url: str) -> str:
     return join_url(base_url, url) or url  # a malformed one: the entry is skipped as linkless
 
 
-def _from_feedparser(item: Any, base_url: str) -> Entry | None:
+def _from_feedparser(item: Any, base_url: str, media: ItemMedia) -> Entry | None:
     detail = item.get("author_detail") or {}
     return make_entry(
         base_url=base_url,
         url=str(item.get("link") or item.get("id") or ""),
         title=str(item.get("title", "")),
-        html=_body_html(item),
+        html=_body_html(item, media.descriptions),
         author=str(detail.get("name") or item.get("author", "")),
         raw_tags=tuple(
             str(t.get("term", "")).strip() for t in item.get("tags", []) if t.get("term")
         ),
         published=_when(item),
+        images=media_images(item, media.alt_for),
     )
 
 
-def _body_html(item: Any) -> str:
+def media_images(item: Any, alt_for: Mapping[str, str] | None = None) -> list[ImageRef]:
+    """An item's images, best first: Media RSS ``media:content`` (the widest first), then
+    ``media:thumbnail``, then image enclosures (RSS ``<enclosure>``, Atom
+    ``rel="enclosure"`` links). ``alt_for`` gives an image's alt text by its address."""
+    alt = alt_for or {}
+    contents = [c for c in _dicts(item.get("media_content")) if _is_image(c)]
+    contents.sort(key=lambda c: -(side(c.get("width")) or 0))
+    found = [_ref(c, "url", alt) for c in contents]
+    found += [_ref(t, "url", alt) for t in _dicts(item.get("media_thumbnail"))]
+    found += [
+        _ref(e, "href", alt)
+        for e in _dicts(item.get("enclosures"))
+        if str(e.get("type", "")).lower().startswith("image/")
+    ]
+    return found
+
+
+def _ref(node: dict[str, Any], key: str, alt_for: Mapping[str, str]) -> ImageRef:
+    url = node.get(key)
+    alt = alt_for.get(url.strip(), "") if isinstance(url, str) else ""
+    return ImageRef(url, alt, node.get("width"), node.get("height"))
+
+
+def _dicts(value: Any) -> list[Any]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _is_image(content: Any) -> bool:
+    """A media:content that is an image, or that says nothing of what it is and whose
+    address does not end like another kind of file (``.mp4``, ``.mp3``, ``.pdf``)."""
+    medium = str(content.get("medium", "")).lower()
+    kind = str(content.get("type", "")).lower()
+    if medium:
+        return medium == "image"
+    if kind:
+        return kind.startswith("image/")
+    path = urlsplit(str(content.get("url", ""))).path.lower()
+    return not path.endswith(NOT_IMAGES)
+
+
+def _body_html(item: Any, captions: Collection[str] = ()) -> str:
+    """The item's content (a Media RSS description, which feedparser files as content, is
+    a caption, not the article), else its summary."""
     for content in item.get("content", []):
-        if content.get("value"):
-            return str(content["value"])
+        value = str(content.get("value") or "")
+        if value and " ".join(value.split()) not in captions:
+            return value
     return str(item.get("summary", ""))
 
 

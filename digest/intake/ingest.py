@@ -27,11 +27,13 @@ from digest.config import Config
 from digest.intake.boilerplate import strip_recurring
 from digest.intake.cluster import RunIndex, assign_clusters, recluster_updated
 from digest.intake.entries import Entry
-from digest.intake.fetch import Fetcher
+from digest.intake.fetch import Fetcher, host_of
+from digest.intake.images import guarded
 from digest.intake.sources import KINDS
 from digest.intake.sources.base import Harvest, HarvestContext, SourceProblem, SourceState
 from digest.settings import SourceSettings
 from digest.store.database import Store, insert_missing
+from digest.store.images import Image
 from digest.store.models import Article, ArticleTag, Source, SourceStatus
 from digest.store.tags import normalise_tags
 from digest.store.urls import canonical_url
@@ -101,22 +103,24 @@ def ingest_source(
         return state
     context = HarvestContext(fetcher=fetcher, base_dir=config.base_dir, now=now)
     try:
-        harvest = prepared(KINDS[settings.kind].harvest(settings, state, context), config)
+        harvest = prepared(KINDS[settings.kind].harvest(settings, state, context), config, settings)
     except SourceProblem as e:
         return _record_failure(store, config, settings.name, str(e))
     return _store_harvest(store, config, settings, harvest, now, run)
 
 
-def prepared(harvest: Harvest, config: Config) -> Harvest:
-    """The harvest with each entry's canonical URL and normalised tags: the part of
-    storing an entry that needs no store, done where the harvest was made (in a worker
-    process, when there are several)."""
+def prepared(harvest: Harvest, config: Config, settings: SourceSettings) -> Harvest:
+    """The harvest with each entry's canonical URL, normalised tags and a lead image the
+    fetcher would not refuse: the part of storing an entry that needs no store, done where
+    the harvest was made (in a worker process, when there are several)."""
     synonyms = config.intake.tag_synonyms
+    own = host_of(settings.url) if settings.allow_private else ""
     harvest.entries = [
         replace(
             e,
             url=canonical_url(e.url, e.declared_canonical),
             tags=normalise_tags(e.tags, synonyms),
+            image=guarded(e.image, allow_hosts=config.intake.allow_hosts, trusted_host=own),
         )
         for e in harvest.entries
     ]
@@ -182,7 +186,7 @@ def _harvest_alone(
     fetcher = Fetcher(config.intake)
     try:
         context = HarvestContext(fetcher=fetcher, base_dir=config.base_dir, now=now)
-        return prepared(KINDS[settings.kind].harvest(settings, state, context), config)
+        return prepared(KINDS[settings.kind].harvest(settings, state, context), config, settings)
     finally:
         fetcher.close()
 
@@ -339,6 +343,7 @@ def store_entries(
             entry.text,
             sorted(entry.tags),
         ):
+            _set_image(article, entry.image)  # a new image alone is no new story text
             continue
         else:
             updated.append(article)
@@ -346,6 +351,7 @@ def store_entries(
         article.text, article.html, article.content_hash = entry.text, entry.html, digest
         if entry.published:  # a date in the future is a publisher's clock error
             article.published_at = min(entry.published, article.first_seen_at)
+        _set_image(article, entry.image)
         if url in known:
             _set_tags(article, entry.tags)
     session.flush()
@@ -353,6 +359,14 @@ def store_entries(
     if rows:  # one INSERT for the new articles' tags, not one ORM object each
         session.execute(insert(ArticleTag), rows)
     return new, updated
+
+
+def _set_image(article: Article, image: Image | None) -> None:
+    """The article's lead image columns as the entry has them (none clears them)."""
+    article.image_url = image.url if image else ""
+    article.image_alt = image.alt if image else ""
+    article.image_width = image.width if image else None
+    article.image_height = image.height if image else None
 
 
 def _set_tags(article: Article, tags: Sequence[str]) -> None:

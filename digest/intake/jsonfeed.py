@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from digest.intake.images import ImageRef
+
 
 class JSONFeedError(ValueError):
     """The document is JSON but not a JSON Feed."""
@@ -62,7 +64,20 @@ def _item(item: dict[str, Any], feed_authors: str) -> dict[str, Any]:
         "author": _authors(item) or feed_authors,
         "raw_tags": tuple(str(t).strip() for t in tags if str(t).strip()),
         "published": _date(item.get("date_published") or item.get("date_modified")),
+        "images": _images(item),
     }
+
+
+def _images(item: dict[str, Any]) -> list[ImageRef]:
+    """The item's ``image``, then its ``banner_image``, then image attachments."""
+    found = [ImageRef(item.get("image")), ImageRef(item.get("banner_image"))]
+    attachments = item.get("attachments")
+    for attachment in attachments if isinstance(attachments, list) else []:
+        if isinstance(attachment, dict) and str(attachment.get("mime_type", "")).startswith(
+            "image/"
+        ):
+            found.append(ImageRef(attachment.get("url")))
+    return found
 
 
 def _authors(node: dict[str, Any]) -> str:

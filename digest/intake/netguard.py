@@ -56,6 +56,24 @@ def address_kind(address: str) -> str:
     return next((kind for kind, hit in checks if hit), "")
 
 
+def literal_kind(host: str) -> str:
+    """Why a host is not public by its spelling alone ("loopback", "private", ...), or ""
+    when it is a public address or a name. IPv4 addresses in the older forms that
+    resolvers still accept (``127.1``, ``0x7f.0.0.1``, ``2130706433``) count as addresses;
+    ``localhost`` and names under ``.localhost`` are loopback. Nothing is looked up."""
+    host = host.strip("[]").lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return "loopback"
+    try:
+        return address_kind(host)
+    except ValueError:
+        pass
+    try:
+        return address_kind(socket.inet_ntoa(socket.inet_aton(host)))
+    except OSError:
+        return ""  # a name
+
+
 def resolve_public(host: str, port: int) -> list[str]:
     """Every address of ``host``, all public; raise AddressRefused if any is not."""
     try:

@@ -20,7 +20,9 @@ from digest.intake.clean import SENTENCE_END, clean_blocks
 from digest.intake.entries import Entry
 from digest.intake.fetch import Fetcher, FetchError
 from digest.intake.html_text import Block, sanitise
+from digest.intake.images import ImageRef, lead_image
 from digest.intake.urls import join_url
+from digest.store.images import Image
 from digest.store.tags import normalise_tags
 
 DATE_OPTIONS = {
@@ -56,6 +58,7 @@ class Page:
     canonical: str = ""  # its <link rel="canonical">, made absolute
     url: str = ""  # its own URL as the page declares it (canonical or og:url)
     site: str = ""  # the outlet's name (og:site_name or the host)
+    image: Image | None = None  # og:image or twitter:image, https only
 
     @property
     def paragraphs(self) -> tuple[str, ...]:
@@ -73,6 +76,7 @@ def extract_page(
     if tree is None:
         raise PageError("not an HTML page; check that the URL or file is a web page")
     canonical = _canonical(tree, url)
+    images = meta_images(tree)  # before extraction, which prunes the tree
     found = trafilatura.bare_extraction(
         tree,
         url=_http(url) or None,
@@ -97,6 +101,7 @@ def extract_page(
         canonical=canonical,
         url=_http(found.url or ""),
         site=_plain(found.sitename or ""),
+        image=lead_image(images, base=_http(url) or canonical or _http(found.url or "")),
     )
 
 
@@ -128,6 +133,7 @@ def page_entry(page: Page, url: str) -> Entry:
         html=sanitise(body),
         raw_tags=page.tags,
         declared_canonical=page.canonical,
+        image=page.image,
     )
 
 
@@ -165,9 +171,44 @@ def fill_teasers(
                 tags=entry.tags or full.tags,
                 raw_tags=entry.raw_tags or full.raw_tags,
                 declared_canonical=entry.declared_canonical or full.declared_canonical,
+                image=entry.image or full.image,
             )
         )
     return filled, problems
+
+
+def meta_images(tree: HtmlElement) -> list[ImageRef]:
+    """The page's Open Graph images (``og:image`` with its ``:secure_url``, ``:alt``,
+    ``:width`` and ``:height``), then its ``twitter:image`` with ``twitter:image:alt``.
+    An ``og:image`` without alt text takes the Twitter card's when both name one image."""
+    og: list[dict[str, str]] = []
+    twitter: dict[str, str] = {}
+    for meta in tree.iter("meta"):
+        key = str(meta.get("property") or meta.get("name") or "").strip().lower()
+        value = str(meta.get("content") or "").strip()
+        if not value:
+            continue
+        if key == "og:image" or (key == "og:image:url" and not og):
+            og.append({"url": value})
+        elif key.startswith("og:image:") and og:
+            og[-1].setdefault(key.removeprefix("og:image:"), value)
+        elif key in ("twitter:image", "twitter:image:src"):
+            twitter.setdefault("url", value)
+        elif key == "twitter:image:alt":
+            twitter.setdefault("alt", value)
+    refs: list[ImageRef] = []
+    for image in og:
+        alt = image.get("alt") or (
+            twitter.get("alt", "") if twitter.get("url") == image["url"] else ""
+        )
+        size = image.get("width"), image.get("height")
+        secure = image.get("secure_url")
+        if secure:
+            refs.append(ImageRef(secure, alt, *size))
+        refs.append(ImageRef(image["url"], alt, *size))
+    if twitter.get("url"):
+        refs.append(ImageRef(twitter["url"], twitter.get("alt", "")))
+    return refs
 
 
 def _canonical(tree: HtmlElement, url: str) -> str:

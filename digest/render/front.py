@@ -51,16 +51,15 @@ def edition_label(moment: datetime, zone: ZoneInfo) -> str:
 def image_of(item: DraftItem, mode: str, lead: bool) -> dict[str, Any] | None:
     """The item's image as the templates show it, or None (``images`` says where there
     are images; an item without one, or an address that is not https, has none)."""
-    image = getattr(item, "image", None)
+    image = item.image
     if image is None or mode == "none" or (mode == "lead" and not lead):
         return None
-    url = str(image.url)
-    if not url.startswith("https://"):
+    if not image.url.startswith("https://"):
         return None
     width, height = image.width, image.height
     return {
-        "url": url,
-        "alt": " ".join(str(image.alt or "").split()),
+        "url": image.url,
+        "alt": " ".join(image.alt.split()),
         "ratio": height / width if width and height else None,
     }
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from digest.store.images import Image
 from subscribers.db import Base, UTCDateTime
 
 
@@ -68,6 +69,11 @@ class Article(Base):
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
     text: Mapped[str] = mapped_column(Text, default="")
     html: Mapped[str] = mapped_column(Text, default="")
+    # The lead image (digest.intake.images): https only; "" and None when it has none.
+    image_url: Mapped[str] = mapped_column(String(2000), default="", server_default="")
+    image_alt: Mapped[str] = mapped_column(Text, default="", server_default="")
+    image_width: Mapped[int | None] = mapped_column(Integer)
+    image_height: Mapped[int | None] = mapped_column(Integer)
     source: Mapped[Source] = relationship(lazy="joined")
     tags: Mapped[list[ArticleTag]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", back_populates="article"
@@ -76,6 +82,10 @@ class Article(Base):
     @property
     def tag_names(self) -> list[str]:
         return sorted(t.tag for t in self.tags)
+
+    @property
+    def image(self) -> Image | None:
+        return Image.stored(self.image_url, self.image_alt, self.image_width, self.image_height)
 
 
 class ArticleTag(Base):

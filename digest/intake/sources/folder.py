@@ -2,10 +2,11 @@
 
 Every article names its ``url`` (the link the digest points to) and ``title``; it may
 give ``published`` (or ``date``), ``author`` or ``authors``, ``tags``, ``canonical``,
-and its body as ``text`` (plain, paragraphs separated by blank lines) or ``html`` (or
-``content``).  A Markdown file keeps these fields in YAML front matter between ``---``
-lines, and its body below them is the article.  One bad file or line is reported and
-skipped; the rest are read.
+``image`` (its lead image: an https address, or ``url`` with ``alt``, ``width`` and
+``height``; one that is not usable is left out quietly), and its body as ``text``
+(plain, paragraphs separated by blank lines) or ``html`` (or ``content``).  A Markdown
+file keeps these fields in YAML front matter between ``---`` lines, and its body below
+them is the article.  One bad file or line is reported and skipped; the rest are read.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import yaml
 from digest.intake.entries import Entry
 from digest.intake.feeds import make_entry
 from digest.intake.fetch import FetchError
+from digest.intake.images import ImageRef
 from digest.intake.sources.base import Harvest, HarvestContext, SourceProblem, SourceState
 from digest.settings import SourceSettings
 
@@ -158,10 +160,17 @@ def article_entry(article: dict[str, Any]) -> Entry:
         author=", ".join(_names(article.get("authors", article.get("author")))),
         raw_tags=(*_names(article.get("tags")), *_names(article.get("categories"))),
         published=_when(article.get("published", article.get("date"))),
+        images=[_image(article.get("image"))],
     )
     if entry is None:
         raise ArticleError(f"{url} has no title; give it a title")
     return replace(entry, declared_canonical=canonical if canonical != url else "")
+
+
+def _image(value: Any) -> ImageRef:
+    if isinstance(value, dict):
+        return ImageRef(value.get("url"), value.get("alt"), value.get("width"), value.get("height"))
+    return ImageRef(value)
 
 
 def _string(article: dict[str, Any], key: str) -> str:

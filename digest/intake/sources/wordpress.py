@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 from digest.intake.entries import Entry
 from digest.intake.feeds import make_entry
 from digest.intake.fetch import Fetched, FetchError
+from digest.intake.images import ImageRef
 from digest.intake.sources.base import Harvest, HarvestContext, SourceProblem, SourceState
 from digest.settings import SourceSettings
 
@@ -100,6 +101,7 @@ def post_entry(post: Any, names: Mapping[tuple[str, int], str]) -> Entry:
         author=_author(post),
         raw_tags=_term_names(post, names),
         published=_gmt(post.get("date_gmt")),
+        images=_featured(post),
     )
     if entry is None:
         raise MalformedPost(f"{link} has no title")
@@ -118,6 +120,19 @@ def _rendered(post: dict[str, Any], key: str) -> str:
 def _embedded(post: dict[str, Any]) -> dict[str, Any]:
     embedded = post.get("_embedded")
     return embedded if isinstance(embedded, dict) else {}
+
+
+def _featured(post: dict[str, Any]) -> list[ImageRef]:
+    """The post's featured image (``_embed``'s ``wp:featuredmedia``), with its alt text
+    and its full size; nothing when it is not an image or WordPress withheld it."""
+    media = _embedded(post).get("wp:featuredmedia")
+    first = media[0] if isinstance(media, list) and media else None
+    if not isinstance(first, dict) or first.get("media_type", "image") != "image":
+        return []
+    details = first.get("media_details")
+    size = details if isinstance(details, dict) else {}
+    alt = first.get("alt_text")
+    return [ImageRef(first.get("source_url"), alt, size.get("width"), size.get("height"))]
 
 
 def _author(post: dict[str, Any]) -> str:
