@@ -3,7 +3,8 @@
     python benchmarks/email_size.py [--items 20] [--baseline main]
 
 Renders one synthetic edition of ``--items`` items (60-word summaries, one "also covered
-by" link on every third item, an image on every item) with the bundled templates, and the
+by" link on every third item, an image on every item, shown on the lead story) with the
+bundled templates (and once more with ``images = "all"``, thumbnails on every item), and the
 same edition with the email templates of the git revision ``--baseline`` (taken with
 ``git show`` into a temporary folder and used as the user's templates folder, so the same
 render code runs both). Prints the HTML bytes of each, the bytes per item (the difference
@@ -30,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 from digest.compose.edition import Draft, DraftItem  # noqa: E402
 from digest.render.email import Identity, Rendered, render  # noqa: E402
 from digest.settings import SegmentSettings  # noqa: E402
+from digest.store.images import Image  # noqa: E402
 
 NOW = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
 SENTENCE = (
@@ -57,24 +59,27 @@ def item(n: int) -> DraftItem:
         parts={},
         reason="",
         also=(("TechWire", f"https://techwire.example/2026/11/{n}/"),) if n % 3 == 0 else (),
+        image=Image(f"https://news.example/images/{n}.jpg", "Cranes over the harbour", 1200, 675),
     )
     return made
 
 
-def draft(count: int) -> Draft:
-    segment = SegmentSettings(name="politics-daily", title="Politics Daily", archive=True)
+def draft(count: int, images: str = "lead") -> Draft:
+    segment = SegmentSettings(
+        name="politics-daily", title="Politics Daily", archive=True, images=images
+    )
     return Draft(segment, tuple(item(n) for n in range(1, count + 1)), None, NOW)
 
 
-def measure(count: int, templates: Path | None) -> dict[str, float]:
+def measure(count: int, templates: Path | None, images: str = "lead") -> dict[str, float]:
     identity = Identity("The Newsroom Digest", "12 Fleet Street, London", ZoneInfo("Europe/London"))
     url = "https://news.example/archive/politics-daily/2026-11-26/"
-    full: Rendered = render(draft(count), identity, templates, archive_url=url)
-    one = render(draft(1), identity, templates, archive_url=url)
+    full: Rendered = render(draft(count, images), identity, templates, archive_url=url)
+    one = render(draft(1, images), identity, templates, archive_url=url)
     started = time.perf_counter()
     runs = 20
     for _ in range(runs):
-        render(draft(count), identity, templates, archive_url=url)
+        render(draft(count, images), identity, templates, archive_url=url)
     elapsed = (time.perf_counter() - started) / runs
     size = len(full.html.encode("utf-8"))
     return {
@@ -116,6 +121,9 @@ def main() -> None:
         result[key] = round(now[key], 1)
         result[f"baseline_{key}"] = round(base[key], 1)
         result[f"{key}_ratio"] = round(ratio, 3)
+    thumbnails = measure(args.items, None, images="all")
+    print(f"{'html_bytes, images=all':24} {thumbnails['html_bytes']:10.1f}")
+    result["html_bytes_images_all"] = thumbnails["html_bytes"]
     print(f"Gmail clips at about 102,000 bytes; margin now {102_000 - now['html_bytes']:.0f}")
     print(json.dumps(result))
 
