@@ -2,8 +2,8 @@
 
 The first item is the lead story (a larger headline, its image, a longer summary); the
 others follow, in sections by tag when the segment names some (``sections``), with an
-"In this edition" list linking to each story when there are more than
-:data:`CONTENTS_FROM` items.
+"In this edition" list linking to each story from :data:`CONTENTS_FROM` items (more
+than five).
 
 Dates are days, never times: an edition is rendered once for all its readers (DESIGN
 decision 2), whatever their time zones, so a story is dated by the weekday it was
@@ -23,7 +23,6 @@ from digest.compose.edition import DraftItem
 
 CONTENTS_FROM = 6  # an "In this edition" list from this many items
 MORE = "More stories"  # the title of the items no section takes
-IMAGES = ("lead", "all", "none")
 
 
 @dataclass(frozen=True)
@@ -84,7 +83,8 @@ def item_context(
         "published_label": f"{local.day} {local:%b %Y, %H:%M %Z}",
         "cta": f"Read at {item.source}" if item.source else "Read the story",
         "also": [{"outlet": outlet, "url": url} for outlet, url in item.also],
-        "image": image_of(item, images, lead),
+        "image": item.image,  # the contract's: url, alt, width, height; or None
+        "picture": image_of(item, images, lead),  # the image shown here, as ``images`` says
     }
 
 
