@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
 
+from digest.colours import READABLE, WHITE, contrast, normalise
 from digest.errors import ConfigError, ConfigNotFoundError, UnknownSegmentError
 from digest.settings import (
     BACKENDS,
@@ -19,6 +20,7 @@ from digest.settings import (
     SOURCE_KINDS,
     STATUSES,
     AudienceSettings,
+    DesignSettings,
     DeskSettings,
     GeneralSettings,
     IntakeSettings,
@@ -32,6 +34,7 @@ from digest.settings import (
 )
 
 APPROVALS = ("none", "required")
+IMAGES = ("lead", "all", "none")
 DEADLINE_OUTCOMES = ("send", "skip")
 DATE_KEYS = frozenset({"signed_up_after", "signed_up_before"})
 T = TypeVar("T")
@@ -52,6 +55,7 @@ class Config:
     segments: dict[str, SegmentSettings]
     web: WebSettings = field(default_factory=WebSettings)
     desk: DeskSettings = field(default_factory=DeskSettings)
+    design: DesignSettings = field(default_factory=DesignSettings)
 
     @property
     def base_dir(self) -> Path:
@@ -113,6 +117,7 @@ def _build(path: Path, raw: dict[str, Any]) -> Config:
         "intake",
         "web",
         "desk",
+        "design",
         "defaults",
         "sources",
         "segments",
@@ -135,6 +140,7 @@ def _build(path: Path, raw: dict[str, Any]) -> Config:
         intake=_make(IntakeSettings, _table(raw, "intake", where), f"{where} [intake]"),
         web=_make(WebSettings, _table(raw, "web", where), f"{where} [web]"),
         desk=_make(DeskSettings, _table(raw, "desk", where), f"{where} [desk]"),
+        design=_make(DesignSettings, _table(raw, "design", where), f"{where} [design]"),
         sources=tuple(
             _make(SourceSettings, {**body, "name": name}, f"{where} [sources.{name}]")
             for name, body in _table(raw, "sources", where).items()
@@ -255,6 +261,7 @@ def _validate(config: Config, inherited: dict[str, set[str]]) -> None:
             raise ConfigError(f"{where} [sources.{source.name}]: give exactly one of url or path")
         if source.kind == "wordpress" and not source.url:
             raise ConfigError(f"{where} [sources.{source.name}]: a wordpress source needs a url")
+    _validate_design(config.design, f"{where} [design]")
     if not 0 < config.intake.cluster_threshold <= 1:
         raise ConfigError(f"{where} [intake] cluster_threshold: must be above 0 and at most 1")
     if not config.segments:
@@ -274,12 +281,41 @@ def _validate(config: Config, inherited: dict[str, set[str]]) -> None:
                     f"{where} {table(segment, key)} {key}: {value!r} is not one of "
                     + ", ".join(repr(a) for a in allowed)
                 )
+        if segment.images not in IMAGES:
+            raise ConfigError(
+                f"{where} {table(segment, 'images')} images: {segment.images!r} is not one of "
+                + ", ".join(repr(i) for i in IMAGES)
+            )
+        if segment.lead_summary_words < 1:
+            raise ConfigError(
+                f"{where} {table(segment, 'lead_summary_words')} lead_summary_words: "
+                "must be at least 1"
+            )
         if segment.approval_deadline < 0:
             raise ConfigError(
                 f"{where} {table(segment, 'approval_deadline')} approval_deadline: minutes, "
                 "0 or more"
             )
         _validate_audience(config, segment, f"{where} [segments.{segment.name}]")
+
+
+def _validate_design(design: DesignSettings, where: str) -> None:
+    try:
+        colour = normalise(design.brand_color)
+    except ValueError as e:
+        raise ConfigError(f"{where} brand_color: {e}") from None
+    ratio = contrast(colour, WHITE)
+    if ratio < READABLE:
+        raise ConfigError(
+            f"{where} brand_color: {colour} on white has contrast {ratio:.1f}:1, below "
+            f"{READABLE}:1; links and headlines in it would be hard to read, choose a darker shade"
+        )
+    if design.logo_url and not design.logo_url.startswith("https://"):
+        raise ConfigError(f"{where} logo_url: must start with https://")
+    if not 1 <= design.logo_width <= 552:
+        raise ConfigError(f"{where} logo_width: pixels, from 1 to 552")
+    if design.logo_height < 0:
+        raise ConfigError(f"{where} logo_height: pixels, 0 or more")
 
 
 def _validate_audience(config: Config, segment: SegmentSettings, where: str) -> None:

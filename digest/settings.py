@@ -226,6 +226,30 @@ class DeskSettings:
     )
 
 
+@dataclass(frozen=True)
+class DesignSettings:
+    """Table ``[design]``: the masthead and the brand of every email."""
+
+    wordmark: str = setting("", "Text of the masthead's wordmark; empty means [sender] name.")
+    logo_url: str = setting(
+        "",
+        "HTTPS address of a logo shown in place of the wordmark's text; empty for none. "
+        "Use a logo that reads on light and dark backgrounds (not an image of a sentence).",
+    )
+    logo_alt: str = setting(
+        "", "The logo's alt text, read when images are off; empty means the wordmark."
+    )
+    logo_width: int = setting(200, "The logo's width in the email, in pixels (at most 552).")
+    logo_height: int = setting(
+        0, "The logo's height in pixels at logo_width; 0 lets the client work it out."
+    )
+    brand_color: str = setting(
+        "#0b4f8a",
+        "Brand colour (#rrggbb) of headlines, links and the masthead's rule. It must keep "
+        "text readable: contrast at least 4.5:1 on white; dark mode uses a lightened tint.",
+    )
+
+
 SOURCE_KINDS = ("feed", "wordpress", "folder", "page")
 
 
@@ -329,6 +353,23 @@ class SegmentSettings:
         "Each reader gets only the items in the tags they follow (everything when they follow "
         "none); readers who follow the same tags share one render.",
     )
+    images: str = setting(
+        "lead",
+        'Article images in the email: "lead" on the lead story only, "all" adds thumbnails '
+        'to the other items, "none" shows none. The email reads the same with images off.',
+    )
+    lead_summary_words: int = setting(
+        90,
+        "Word budget of the lead story's summary (the first item's); the others get summary_words.",
+    )
+    sections: dict[str, str] = setting(
+        dict,
+        "Sections by tag for a segment that mixes topics, in the order written: tag → "
+        'section title, e.g. {politics = "Politics", europe = "Europe"}. After the lead '
+        "story each item goes under the first of these sections whose tag it has, the rest "
+        'under "More stories"; empty lists the items in order without sections.',
+        factory=True,
+    )
 
 
 def moment(text: str) -> datetime | None:
@@ -372,6 +413,7 @@ TABLES: dict[str, type] = {
     "intake": IntakeSettings,
     "web": WebSettings,
     "desk": DeskSettings,
+    "design": DesignSettings,
     "defaults": SegmentSettings,
     "sources.NAME": SourceSettings,
     "segments.NAME": SegmentSettings,

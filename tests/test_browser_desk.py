@@ -189,7 +189,7 @@ def test_an_editor_pins_edits_tests_and_approves_in_a_browser_without_javascript
 
     # the email's View in browser link opens the archive page; the feed lists it
     text, _ = parts(sent[0])
-    link = re.search(r"^View in browser: (\S+)$", text, flags=re.M)
+    link = re.search(r"^View online: (\S+)$", text, flags=re.M)
     assert link is not None and link.group(1).startswith(f"{served.base}/archive/{SEGMENT}/")
     page.goto(link.group(1))
     expect(page.get_by_text(EDITED)).to_be_visible()

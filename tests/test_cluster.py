@@ -416,4 +416,4 @@ def test_digest_run_writes_the_also_covered_link(
     html = message.get_body(("html",))
     assert text is not None and html is not None
     assert text.get_content().count("Also covered by: ") == 1
-    assert "Also covered by: <a href=" in html.get_content()
+    assert "Also covered by <a href=" in html.get_content()  # in the meta line

@@ -61,9 +61,9 @@ def test_lookback_window_and_max_items(store: Store) -> None:
 def test_summary_fits_the_word_budget(store: Store) -> None:
     loaded(store)
     with store.session() as session:
-        items = compose(
-            session, SegmentSettings(name="s", max_items=50, summary_words=40), NOW
-        ).items
+        segment = SegmentSettings(name="s", max_items=50, summary_words=40, lead_summary_words=70)
+        lead, *items = compose(session, segment, NOW).items
+    assert 40 < len(lead.summary.split()) <= 71  # the lead story's longer budget
     for item in items:
         assert 0 < len(item.summary.split()) <= 41
         assert item.summary != item.title

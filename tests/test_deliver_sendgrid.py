@@ -115,9 +115,9 @@ def test_one_valid_request_per_batch_with_one_personalization_per_recipient(
         assert (text["type"], page["type"]) == ("text/plain", "text/html")
         assert (text["value"], page["value"]) == (edition.text, edition.html)
         in_text, in_page = placeholders.of("text"), placeholders.of("html")
-        for key in ("name", "unsubscribe_url", "preferences_url"):
+        for key in ("greeting", "unsubscribe_url", "preferences_url"):
             assert in_text[key] in text["value"] and in_text[key] not in page["value"]
-        for key in ("name", "unsubscribe_url", "preferences_url"):
+        for key in ("greeting", "unsubscribe_url", "preferences_url"):
             assert in_page[key] in page["value"] and in_page[key] not in text["value"]
         for personalization in body["personalizations"]:
             (to,) = personalization["to"]
@@ -126,6 +126,9 @@ def test_one_valid_request_per_batch_with_one_personalization_per_recipient(
             assert set(values) == {*in_text.values(), *in_page.values()}
             assert values[in_text["name"]] == name
             assert values[in_page["name"]] == html.escape(name)
+            greeting = f"Hi {name.split()[0]}," if name else ""
+            assert values[in_text["greeting"]] == greeting
+            assert values[in_page["greeting"]] == html.escape(greeting)
             unsubscribe = values[in_text["unsubscribe_url"]]
             assert unsubscribe.startswith(BASE_URL + "/unsubscribe/")
             assert values[in_page["unsubscribe_url"]] == html.escape(unsubscribe)

@@ -286,7 +286,7 @@ def test_messages_are_personal_multipart_and_one_click_unsubscribable(
         html = html_part.get_content()
         for body in (text, html):
             assert "%%" not in body
-            assert PEOPLE[address] in body
+            assert f"Hi {PEOPLE[address].split()[0]}," in body  # greeted by first name
             assert https_url in body
         seen[address] = (PEOPLE[address], https_url)
 
@@ -424,7 +424,7 @@ def test_an_internationalised_address_goes_over_smtputf8_and_the_others_stay_asc
     message = email.message_from_string(raw, policy=email.policy.default)
     assert message["To"].addresses[0].addr_spec == EAI
     text = message.get_body(("plain",))
-    assert text is not None and "Zhang Wei 张伟" in text.get_content()
+    assert text is not None and "Hi Zhang," in text.get_content()
     for address in ("ada@readers.example", "alan@readers.example"):
         assert "SMTPUTF8" not in by_reader[address].mail_options
         assert by_reader[address].content.isascii()

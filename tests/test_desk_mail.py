@@ -77,7 +77,8 @@ def test_a_test_goes_to_the_editor_through_the_outbox_with_the_edits(
     message = parse(path.read_bytes())
     assert message["Subject"] == sent.subject and sent.subject.startswith("[Test] Politics Daily: ")
     assert message["To"].addresses[0].addr_spec == EDITOR
-    assert "An edited summary." in plain(message) and "Hello there," in plain(message)
+    assert "An edited summary." in plain(message) and "\n-- \n" in plain(message)
+    assert "Hello there" not in plain(message)  # greeted by first name or not at all
     assert nothing_recorded(store) and history(store, config, POLITICS) == []
     (entry,) = desk.log(store, POLITICS, pending=True)[:1]
     assert entry.action == "test send" and entry.at == NOW

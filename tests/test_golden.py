@@ -18,7 +18,8 @@ from digest.compose.edition import compose
 from digest.config import load_config
 from digest.deliver.message import Outgoing, Recipient, build_message, personalise
 from digest.intake.ingest import ingest_all
-from digest.render.email import Identity, Rendered, render
+from digest.render.email import Rendered
+from digest.run.rendering import render_draft
 from digest.store.database import open_store
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -41,8 +42,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
         ingest_all(store, config, NOW)
         with store.session() as session:
             draft = compose(session, config.segment("politics-daily"), NOW)
-    identity = Identity(config.sender.name, config.sender.postal_address, config.zone)
-    return render(draft, identity)
+    return render_draft(config, draft)
 
 
 def check(name: str, actual: str) -> None:

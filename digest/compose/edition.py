@@ -119,15 +119,21 @@ def compose(
     rest_of = {best.article.id: rest for best, rest in stories if best.article.id in picked}
     chosen = [p.scored.article for p in picks]
     others = pool.siblings(chosen, segment, now)
-    words = segment.summary_words
     changes = history.changes
+    # The lead story (first in the editor's order, else the picking's) gets a longer summary.
+    lead = next(iter(in_order(chosen, changes.order, lambda a: a.id)), None)
+
+    def words_of(article: Candidate) -> int:
+        lead_words = segment.lead_summary_words
+        return lead_words if article is lead and lead_words else segment.summary_words
+
     edits = {a: e for a, e in changes.edits.items() if e.title or e.summary}
     written = {a for a, e in edits.items() if e.summary}  # the editor's summary stands
     unsummarised = [
         a.id
         for a in chosen
         if a.id not in written
-        and (not cached or summary_cache.cached(summariser, a, words) is None)
+        and (not cached or summary_cache.cached(summariser, a, words_of(a)) is None)
     ]
     text_of = texts(session, unsummarised)
 
@@ -135,6 +141,7 @@ def compose(
         if article.id in written:
             return edits[article.id].summary
         text = text_of.get(article.id, "")
+        words = words_of(article)
         if cached:
             return summary_cache.summary(summariser, article, text, words)
         return summariser.summarise(article.title, text, words)

@@ -35,14 +35,22 @@ class Recipient(NamedTuple):
         return f"<{self.unsubscribe_url}>, <{self.unsubscribe_mailto}>"
 
     @property
-    def greeting(self) -> str:
-        """The name the email greets: one line of at most 100 characters, or "there"."""
+    def shown_name(self) -> str:
+        """The name as a template writes it: one line of at most 100 characters, or
+        "there" (templates of earlier versions greet "Hello %%name%%")."""
         return one_line(self.name, 100) or "there"
+
+    @property
+    def greeting(self) -> str:
+        """The email's greeting: "Hi" and the first name, or "" (no "Hello reader")."""
+        first = one_line(self.name, 100).split(" ")[0].rstrip(",")
+        return f"Hi {first}," if first else ""
 
     def values(self) -> dict[str, str]:
         """Placeholder key → value, unescaped (see :mod:`digest.render.placeholders`)."""
         return {
-            "name": self.greeting,
+            "name": self.shown_name,
+            "greeting": self.greeting,
             "unsubscribe_url": self.unsubscribe_url,
             "preferences_url": self.preferences_url,
         }

@@ -2,15 +2,15 @@
 
 Per-recipient values are left as placeholders (see :mod:`digest.render.placeholders`),
 chosen afresh for each render, for the delivery backend to substitute, so that one render
-serves every recipient. Templates write them as ``{{ reader.name }}``,
-``{{ reader.unsubscribe_url }}`` and ``{{ reader.preferences_url }}``.
+serves every recipient. Templates write them as ``{{ reader.greeting }}`` ("Hi Ana," or
+nothing), ``{{ reader.name }}``, ``{{ reader.unsubscribe_url }}`` and
+``{{ reader.preferences_url }}``.
 """
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,13 +19,17 @@ import jinja2
 from markupsafe import Markup
 from mjml import mjml2html
 
+from digest.colours import normalise, tint_for
 from digest.compose.edition import Draft, DraftItem
 from digest.errors import RenderError
+from digest.render.front import CONTENTS_FROM, edition_label, front_page
 from digest.render.note import note_html, note_text
 from digest.render.placeholders import Placeholders
 from digest.render.templates import environment, select
+from digest.settings import DesignSettings
 
 GMAIL_CLIP_BYTES = 102_000
+DARK_BACKGROUND = "#1b1d21"  # the cards' background in dark mode (the page's is darker)
 # The email templates' environments, made once per folder and part: they keep what they
 # compiled (and recompile a template whose file changed); nothing else uses them.
 email_environment = functools.lru_cache(maxsize=32)(environment)
@@ -47,6 +51,9 @@ class Identity:
     sender_name: str
     postal_address: str
     zone: ZoneInfo
+    reply_to: str = ""  # "Reply to reach the editors" when there is one
+    signup_url: str = ""  # "Forwarded this? Subscribe"; "" leaves the line out
+    design: DesignSettings = field(default_factory=DesignSettings)
 
 
 def one_line(value: str, limit: int = 250) -> str:
@@ -90,6 +97,11 @@ def _render(
     date_label = date_label_of(draft, identity.zone)
     subject = subject_of(draft, items, identity.zone)
     preheader = one_line(" · ".join(i.title for i in items[1:4]) or items[0].summary, 200)
+    edition_day = draft.composed_at.astimezone(identity.zone).date()
+    lead, sections = front_page(
+        items, dict(segment.sections), edition_day, identity.zone, segment.images
+    )
+    shown = [i for i in (lead, *(i for s in sections for i in s.items)) if i is not None]
     context: dict[str, Any] = {
         "title": title,
         "subject": subject,
@@ -98,11 +110,18 @@ def _render(
         "sender_name": identity.sender_name,
         "postal_address": identity.postal_address,
         "segment": segment.name,
-        "items": [_item_context(i, identity.zone) for i in items],
+        "items": shown,  # every item in the order shown, numbered
+        "lead": lead,
+        "sections": sections,
+        "contents": shown if len(shown) >= CONTENTS_FROM else [],
+        "brand": brand_of(identity),
+        "personalised": segment.personalised,
         "topics": list(topics),
         "note_html": Markup(note_html(draft.note)),  # sanitised: see digest.render.note
         "note_text": note_text(draft.note),
         "archive_url": archive_url,  # "View in browser"; "" when the segment has no archive
+        "reply_to": identity.reply_to,
+        "signup_url": identity.signup_url,
     }
     names = [f"email/digest-{segment.name}", "email/digest"]
     try:
@@ -125,8 +144,29 @@ def title_of(draft: Draft) -> str:
 
 
 def date_label_of(draft: Draft, zone: ZoneInfo) -> str:
-    local = draft.composed_at.astimezone(zone)
-    return f"{local:%A} {local.day} {local:%B %Y}"
+    return edition_label(draft.composed_at, zone)
+
+
+def brand_of(identity: Identity) -> dict[str, Any]:
+    """The masthead and colours: the wordmark (or logo) and the brand colour, with the tint
+    of it that links get in dark mode."""
+    design = identity.design
+    colour = normalise(design.brand_color)
+    wordmark = one_line(design.wordmark) or identity.sender_name
+    logo = None
+    if design.logo_url:
+        logo = {
+            "url": design.logo_url,
+            "alt": one_line(design.logo_alt) or wordmark,
+            "width": design.logo_width,
+            "height": design.logo_height or None,
+        }
+    return {
+        "wordmark": wordmark,
+        "logo": logo,
+        "color": colour,
+        "dark_color": tint_for(colour, DARK_BACKGROUND),
+    }
 
 
 def subject_of(draft: Draft, items: tuple[DraftItem, ...], zone: ZoneInfo) -> str:
@@ -140,18 +180,3 @@ def subject_of(draft: Draft, items: tuple[DraftItem, ...], zone: ZoneInfo) -> st
             date=date_label_of(draft, zone),
         )
     )
-
-
-def _item_context(item: DraftItem, zone: ZoneInfo) -> dict[str, Any]:
-    local: datetime = item.published.astimezone(zone)
-    return {
-        "title": item.title,
-        "url": item.url,
-        "source": item.source,
-        "author": item.author,
-        "summary": item.summary,
-        "tags": item.tags,
-        "published_label": f"{local.day} {local:%b %Y, %H:%M}",
-        "also": [{"outlet": outlet, "url": url} for outlet, url in item.also],
-        "image": item.image,  # None, or url (https), alt, width and height (None if unknown)
-    }

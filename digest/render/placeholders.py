@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Part = Literal["text", "html"]
-KEYS = ("name", "unsubscribe_url", "preferences_url")
+KEYS = ("name", "greeting", "unsubscribe_url", "preferences_url")
 NONCE = re.compile(r"[0-9a-f]{16}")
 # Renders without a nonce: placeholder → key, per part.
 _FIXED: dict[Part, dict[str, str]] = {

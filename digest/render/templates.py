@@ -6,6 +6,7 @@ and keep the rest."""
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
@@ -51,9 +52,22 @@ class _Loader(jinja2.FileSystemLoader):
         return source, path, uptodate
 
 
+def wrap(text: str, width: int = 72, indent: str = "") -> str:
+    """``text`` wrapped at ``width`` columns, never splitting a word at its hyphen (Jinja's
+    ``wordwrap`` does: "general-\npurpose") nor inside a long word such as an address."""
+    return textwrap.fill(
+        " ".join(text.split()),
+        width,
+        initial_indent=indent,
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+
+
 def environment(user_dir: Path | None, *, html: bool) -> jinja2.Environment:
     folders = [str(p) for p in (user_dir, bundled_templates()) if p is not None]
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=_Loader(folders),
         autoescape=html,
         undefined=jinja2.StrictUndefined,
@@ -61,6 +75,8 @@ def environment(user_dir: Path | None, *, html: bool) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.filters["wrap"] = wrap
+    return env
 
 
 def select(env: jinja2.Environment, names: list[str]) -> jinja2.Template:

@@ -7,7 +7,7 @@ part (``2026-11-26-0800-3fa9c1``), kept in ``Edition.archive_slug`` when the edi
 recorded. An edition recorded while its segment had no archive has no slug and no page.
 
 The page is the edition's own render (the whole edition, also for a personalised segment)
-with neutral values where a reader's go: the greeting a reader without a name gets, and
+with neutral values where a reader's go: no greeting, and
 the sign-up page where the footer's unsubscribe and preferences links go.
 """
 
@@ -29,7 +29,7 @@ from digest.settings import SegmentSettings
 from digest.store.database import Store
 from digest.store.models import Article, Edition, EditionItem
 
-NEUTRAL_NAME = "there"  # "Hello there": what a reader without a name is greeted with
+NEUTRAL_NAME = "there"  # what templates of earlier versions greet a reader without a name
 
 
 @dataclass(frozen=True)
@@ -131,5 +131,10 @@ def archived_page(store: Store, config: Config, segment: str, slug: str) -> str 
         return None
     html, nonce = found
     signup = signup_url(config)
-    values = {"name": NEUTRAL_NAME, "unsubscribe_url": signup, "preferences_url": signup}
+    values = {
+        "name": NEUTRAL_NAME,
+        "greeting": "",  # no one to greet
+        "unsubscribe_url": signup,
+        "preferences_url": signup,
+    }
     return Placeholders(nonce).fill(html, "html", values)

@@ -14,7 +14,7 @@ from digest.settings import SenderSettings
 def sample_reader(sender: SenderSettings) -> Recipient:
     """The values a preview shows where a reader's name and links go."""
     base = sender.base_url.rstrip("/")
-    return Recipient(0, "", "reader", f"{base}/unsubscribe", f"{base}/preferences", "")
+    return Recipient(0, "", "", f"{base}/unsubscribe", f"{base}/preferences", "")
 
 
 def write_preview(sender: SenderSettings, rendered: Rendered, path: Path) -> Path:

@@ -51,5 +51,5 @@ def edition_html(store: Store, config: Config, edition_id: int) -> str | None:
             return None
         html, nonce = edition.html, edition.placeholder_nonce
     base = config.sender.base_url.rstrip("/")
-    sample = Recipient(0, "", "reader", f"{base}/unsubscribe", f"{base}/preferences", "")
+    sample = Recipient(0, "", "", f"{base}/unsubscribe", f"{base}/preferences", "")
     return personalise(Rendered("", "", html, "", (), Placeholders(nonce)), sample, "html")
