@@ -41,6 +41,29 @@ VARIABLES = {
     "item.published_label": "when it was published, in the configured time zone",
     "item.also": "other outlets' reports of the story: each with `outlet` and `url`",
     "item.image": "the lead image or none: `url` (https), `alt`, `width`, `height`",
+    "item.picture": (
+        "the image shown with this item, as the segment's `images` says, or none: `url`, "
+        "`alt`, `width`, `height`"
+    ),
+    "item.anchor": 'the item\'s id in the page, for the "In this edition" links (`story-N`)',
+    "item.cta": 'the call to action: "Read at OUTLET" (the arrow is the template\'s)',
+    "item.day_label": 'the day it was published: "Tuesday" within the week, else "17 November"',
+    "lead": "the lead story (an `item`, shown larger, with its image), or none",
+    "sections": (
+        "the items after the lead, in sections by tag as the segment's `sections` say: each "
+        "with `title` (empty for an edition without sections), `anchor` and `items`"
+    ),
+    "section": "one of `sections` (in the partial, the including loop's variable)",
+    "section.title": "the section's title; empty in an edition without sections",
+    "contents": 'the items in the order shown, for "In this edition" (empty below six items)',
+    "brand": "the masthead and colours from `[design]`",
+    "brand.wordmark": "the wordmark: `[design] wordmark`, or `[sender] name`",
+    "brand.logo": "the logo (`url`, `alt`, `width`, `height`) from `[design] logo_url`, or none",
+    "brand.color": "`[design] brand_color` (at least 4.5:1 against white)",
+    "brand.dark_color": "the brand colour lightened for dark mode",
+    "reply_to": '`[sender] reply_to`: "Reply to reach the editors" shows when it is set',
+    "signup_url": 'the sign-up page, for "Forwarded this? Subscribe" (empty without a web app)',
+    "reader.greeting": 'the greeting: "Hi FIRSTNAME," or nothing for a reader without a name',
     "name": "confirmation: always empty (the name typed in is not confirmed yet)",
     "lists": "confirmation: the lists signed up for",
     "confirm_url": "confirmation: the link that confirms the sign-up",
