@@ -33,6 +33,8 @@ from sumy.nlp.stemmers import Stemmer
 from sumy.summarizers.text_rank import TextRankSummarizer
 from sumy.utils import get_stop_words
 
+from digest.compose.openings import dangling, is_reporting, opening
+from digest.compose.sentences import split_sentences
 from digest.compose.summarise import CentralitySummariser
 
 CUT = 60
@@ -116,6 +118,28 @@ def rouge(articles: Sequence[Article], outputs: Sequence[str]) -> dict[str, floa
     return {k: round(v / max(len(articles), 1), 4) for k, v in totals.items()}
 
 
+def lead_and_openings(
+    articles: Sequence[Article], outputs: Sequence[str]
+) -> dict[str, float | int]:
+    """Lead coverage: of the articles whose first sentence reports the story
+    (:func:`~digest.compose.openings.is_reporting`), the share whose output contains it.
+    Dangling rate: the share of outputs whose opening points at text the reader never sees
+    (:func:`~digest.compose.openings.dangling`, with the title as what the reader has seen)."""
+    reporting = covered = dangles = 0
+    for article, output in zip(articles, outputs, strict=True):
+        lead = article.paragraphs[0][0] if article.paragraphs else ""
+        if lead and is_reporting(lead):
+            reporting += 1
+            covered += lead in output
+        first = opening(output, split_sentences(output))
+        dangles += bool(output) and dangling(first, article.title) is not None
+    return {
+        "leads": reporting,
+        "lead_coverage": round(covered / max(reporting, 1), 4),
+        "dangling": round(dangles / max(len(articles), 1), 4),
+    }
+
+
 def speed(run: Callable[[Article], str], articles: Sequence[Article], repeat: int) -> float:
     best = float("inf")
     for _ in range(repeat):
@@ -143,15 +167,22 @@ def main(argv: Sequence[str] | None = None) -> dict[str, object]:
     print(f"{len(articles)} articles; held out: {', '.join(sorted(held_out)) or 'none'}")
     print(
         f"{'system':<14}{'R1':>7}{'R2':>7}{'RL':>7}  {'held-out R1':>11}{'R2':>7}{'RL':>7}"
-        f"{'articles/s':>12}"
+        f"{'articles/s':>12}{'lead':>7}{'dangling':>9}"
     )
     for name, out in outputs.items():
         every = rouge(articles, out)
         held = rouge([articles[i] for i in kept], [out[i] for i in kept])
-        figures[name] = {"all": every, "held_out": held, "articles_per_s": speeds[name]}
+        shape = lead_and_openings(articles, out)
+        figures[name] = {
+            "all": every,
+            "held_out": held,
+            "articles_per_s": speeds[name],
+            **shape,
+        }
         print(
             f"{name:<14}{every['r1']:>7.3f}{every['r2']:>7.3f}{every['rl']:>7.3f}  "
             f"{held['r1']:>11.3f}{held['r2']:>7.3f}{held['rl']:>7.3f}{speeds[name]:>12.1f}"
+            f"{shape['lead_coverage']:>7.1%}{shape['dangling']:>9.1%}"
         )
     figures["speedup_vs_textrank"] = round(speeds["digest"] / speeds["textrank"], 2)
     figures["speedup_with_split_vs_textrank"] = round(
