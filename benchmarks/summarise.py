@@ -1,6 +1,7 @@
 """Summary quality and speed: Digest against LEAD-3 and sumy's TextRank, side by side.
 
     python benchmarks/summarise.py ../shared/data/bbc100 [--held-out sport,tech] [--repeat 5]
+        [--newsroom examples/newsroom]
 
 DIR has the bbc100 layout: ``article/<topic>/NNN.txt`` (title on the first line, then one
 sentence per line, paragraphs separated by blank lines) and ``summary/<topic>/NNN.txt`` (the
@@ -13,7 +14,15 @@ sentences (splitting excluded), each timed over all articles ``--repeat`` times,
 kept.  ``digest+split`` is Digest again, splitting the joined text itself.  sumy (the ``bench``
 extra) gets a document built from the same sentences and a regular-expression word tokenizer,
 since its own tokenizer needs NLTK data; TextRank keeps 3 sentences, with sumy's English stop
-words and stemmer.  The last line is one JSON object with every figure.
+words and stemmer.
+
+Beside ROUGE each system gets its *lead coverage* (of the articles whose first sentence is a
+reporting sentence, the share of outputs that contain it) and its *dangling-opening rate* (the
+share of outputs whose opening sentence points at text the reader never sees: a pronoun, a
+connective, an unnamed reference or an unattributed quote; :mod:`digest.compose.openings`,
+with the title as what the reader has seen).  Both are also measured on the example
+newsroom's articles (its feeds, as intake parses them), which have no reference summaries.
+The last line is one JSON object with every figure.
 """
 
 from __future__ import annotations
@@ -34,8 +43,9 @@ from sumy.summarizers.text_rank import TextRankSummarizer
 from sumy.utils import get_stop_words
 
 from digest.compose.openings import dangling, is_reporting, opening
-from digest.compose.sentences import split_sentences
+from digest.compose.sentences import split_paragraphs, split_sentences
 from digest.compose.summarise import CentralitySummariser
+from digest.intake.feeds import parse_feed
 
 CUT = 60
 SUMY_WORD = re.compile(r"[^\W\d_]+(?:['-][^\W\d_]+)*")
@@ -84,6 +94,15 @@ def load(folder: Path) -> list[Article]:
                 reference.read_text(encoding="utf-8", errors="replace"),
             )
         )
+    return articles
+
+
+def load_newsroom(folder: Path) -> list[Article]:
+    """The example newsroom's articles as intake parses its feeds (no reference summary)."""
+    articles = []
+    for feed in sorted((folder / "feeds").glob("*")):
+        for entry in parse_feed(feed.read_bytes())[1]:
+            articles.append(Article(feed.stem, entry.title, split_paragraphs(entry.text), ""))
     return articles
 
 
@@ -155,6 +174,12 @@ def main(argv: Sequence[str] | None = None) -> dict[str, object]:
     parser.add_argument("folder", type=Path)
     parser.add_argument("--held-out", default="sport,tech", help="Topics not used for tuning.")
     parser.add_argument("--repeat", type=int, default=5, help="Timed runs per system.")
+    parser.add_argument(
+        "--newsroom",
+        type=Path,
+        default=Path(__file__).resolve().parent.parent / "examples" / "newsroom",
+        help="A newsroom folder whose feeds/ also get lead coverage and dangling openings.",
+    )
     args = parser.parse_args(argv)
     articles = load(args.folder)
     if not articles:
@@ -184,6 +209,14 @@ def main(argv: Sequence[str] | None = None) -> dict[str, object]:
             f"{held['r1']:>11.3f}{held['r2']:>7.3f}{held['rl']:>7.3f}{speeds[name]:>12.1f}"
             f"{shape['lead_coverage']:>7.1%}{shape['dangling']:>9.1%}"
         )
+    newsroom = load_newsroom(args.newsroom) if (args.newsroom / "feeds").is_dir() else []
+    if newsroom:
+        print(f"\nexample newsroom: {len(newsroom)} articles")
+        print(f"{'system':<14}{'lead':>7}{'dangling':>9}")
+        for name, run in systems().items():
+            shape = lead_and_openings(newsroom, [run(a) for a in newsroom])
+            figures[name]["newsroom"] = shape  # type: ignore[index]
+            print(f"{name:<14}{shape['lead_coverage']:>7.1%}{shape['dangling']:>9.1%}")
     figures["speedup_vs_textrank"] = round(speeds["digest"] / speeds["textrank"], 2)
     figures["speedup_with_split_vs_textrank"] = round(
         speeds["digest+split"] / speeds["textrank"], 2

@@ -227,6 +227,7 @@ class DeskSettings:
 
 
 SOURCE_KINDS = ("feed", "wordpress", "folder", "page")
+SUMMARY_SOURCES = ("auto", "feed", "article")  # where an item's summary comes from
 
 
 @dataclass(frozen=True)
@@ -243,6 +244,14 @@ class SourceSettings:
         False, "Let this source reach private, loopback or link-local addresses."
     )
     weight: float = setting(1.0, "How much this source's articles count in ranking.")
+    summary_source: str = setting(
+        "auto",
+        "Where its items' summaries come from: \"article\" makes them from the article's text; "
+        "\"feed\" uses the publisher's standfirst (the feed's summary or the page's "
+        'og:description) whenever there is one; "auto" uses the standfirst when it is a real '
+        "sentence about the story that fits summary_words and opens cleanly, else the "
+        "article's. A segment's summary_source overrides it.",
+    )
 
 
 @dataclass(frozen=True)
@@ -328,6 +337,11 @@ class SegmentSettings:
         False,
         "Each reader gets only the items in the tags they follow (everything when they follow "
         "none); readers who follow the same tags share one render.",
+    )
+    summary_source: str = setting(
+        "",
+        "Where the items' summaries come from, overriding each source's summary_source: "
+        '"auto", "feed" or "article"; empty leaves it to each source.',
     )
 
 

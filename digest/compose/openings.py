@@ -81,6 +81,18 @@ UNIQUE = _words(
     "internet pandemic coalition cabinet treasury monarchy sun moon minister chancellor secretary "
     "commissioner president pope king queen prince princess"
 )
+# Words a story calls one thing by after its headline used another ("Bill" → "The measure").
+KIN = (
+    _words(
+        "bill measure legislation law act package plan programme program proposal scheme "
+        "deal agreement accord treaty pact sanction rule regulation policy reform"
+    ),
+    _words("case challenge lawsuit suit appeal trial ruling"),
+    _words(
+        "company firm startup group business maker manufacturer developer retailer carrier "
+        "airline bank lender insurer chain"
+    ),
+)
 TITLES = _words("mr mrs ms miss dr prof")
 SPEECH = re.compile(
     r"\b(said|says|say|told|tells|added|adds|asked|asks|according|explained|wrote|writes|warned|"
@@ -89,6 +101,7 @@ SPEECH = re.compile(
     re.IGNORECASE,
 )
 WORD = re.compile(r"[\w'’-]+")
+THOUSANDS = re.compile(r"(?<=\d),(?=\d{3})")
 QUOTED = re.compile(r"“[^”]*”?|\"[^\"]*\"?|‘[^’]*’(?!\w)")
 QUOTE_MARKS = "“\"‘'«„"
 DATELINE = re.compile(
@@ -112,7 +125,7 @@ TEASER = re.compile(
 def dangling(sentence: str, context: str = "") -> str | None:
     """Why ``sentence`` cannot open a summary read after ``context`` (the headline and the
     summary so far), or ``None`` when it can."""
-    text = sentence.strip()
+    text = THOUSANDS.sub("", sentence.strip())  # "1,650-kilometer" is one word
     if not text:
         return None
     if text[0] in QUOTE_MARKS:
@@ -166,16 +179,22 @@ def opening(summary: str, sentences: list[str]) -> str:
 
 
 def _definite(words: list[str], text: str, context: str) -> str | None:
-    head = words[0]
-    if head[:1].isupper() or (head[:1].isdigit() and len(words) > 1 and words[1][:1].isupper()):
-        return None  # "The European Commission", "The 2024 Olympics": a name
-    if head.lower() in BACK_POINTERS:
+    if words[0].lower() in BACK_POINTERS:
         return "reference"
+    # "The European Commission", "The 2024 Olympics", "The US dollar's fall" are names, as
+    # is a name's possession ("The Parliament's committee"); "The British company" is not
+    named = 0
+    while named < len(words) and words[named][:1].isupper():
+        named += 1
+    if named > 1 or named == len(words) or words[named - 1].endswith(("'s", "’s")):
+        return None
     phrase: list[str] = []
     after = ""
-    for word in words[:5]:
+    for word in words[named : named + 5]:
         low = word.lower()
-        if low in NP_END or word[:1].isupper():
+        if word[:1].isupper():
+            return None  # "The timber-built Kalasatama library" names it
+        if low in NP_END:
             after = low
             break
         phrase.append(low)
@@ -187,9 +206,18 @@ def _definite(words: list[str], text: str, context: str) -> str | None:
     if after in ANCHORS:
         return None  # "The owner of Harrods", "The man who ..." name what they mean
     known = _known(context)
-    if any(_stem(w) in known or w in UNIQUE for w in phrase):
+    if any(_stem(w) in known or w in UNIQUE or _kin(_stem(w)) & known for w in phrase):
         return None
     return "reference"
+
+
+def _kin(word: str) -> frozenset[str]:
+    """The words a headline may have used for what ``word`` names ("The measure" after a
+    headline about a bill)."""
+    for family in KIN:
+        if word in family:
+            return family
+    return frozenset()
 
 
 def _ends_clause(text: str, word: str) -> bool:

@@ -17,3 +17,4 @@ class Entry:
     html: str  # sanitised HTML
     raw_tags: tuple[str, ...] = field(default=())
     declared_canonical: str = ""  # the page's <link rel="canonical">, when known
+    standfirst: str = ""  # the publisher's own summary of the story, plain text

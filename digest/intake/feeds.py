@@ -13,6 +13,7 @@ from digest.intake import jsonfeed
 from digest.intake.clean import clean_html
 from digest.intake.entries import Entry
 from digest.intake.html_text import sanitise
+from digest.intake.standfirst import standfirst_of
 from digest.intake.urls import join_url
 from digest.store.tags import normalise_tags
 
@@ -81,26 +82,30 @@ def make_entry(
     raw_tags: tuple[str, ...],
     published: datetime | None,
     base_url: str = "",
+    summary: str = "",
 ) -> Entry | None:
     """An entry from one item's fields, or None when it has no usable URL or title.
 
     A relative ``url`` is resolved against ``base_url``; relative links in ``html``
-    against the entry's resulting address.
+    against the entry's resulting address.  ``summary`` is the item's own summary when it
+    has one beside its content: the article's standfirst (:mod:`digest.intake.standfirst`).
     """
     url = _absolute(base_url, url.strip())
     title = " ".join(title.split())
     if not url.startswith(("http://", "https://")) or not title:
         return None
     tags = normalise_tags(raw_tags)
+    text = clean_html(html, title=title, author=author.strip())
     return Entry(
         url=url,
         title=title,
         published=published,
         author=author.strip(),
         tags=tags,
-        text=clean_html(html, title=title, author=author.strip()),
+        text=text,
         html=sanitise(html, base_url=url),
         raw_tags=raw_tags,
+        standfirst=standfirst_of(summary, text),
     )
 
 
@@ -122,7 +127,15 @@ def _from_feedparser(item: Any, base_url: str) -> Entry | None:
             str(t.get("term", "")).strip() for t in item.get("tags", []) if t.get("term")
         ),
         published=_when(item),
+        summary=_summary_html(item),
     )
+
+
+def _summary_html(item: Any) -> str:
+    """The item's summary when it has content of its own besides (else the summary is the
+    body, and no standfirst)."""
+    has_content = any(c.get("value") for c in item.get("content", []))
+    return str(item.get("summary", "")) if has_content else ""
 
 
 def _body_html(item: Any) -> str:

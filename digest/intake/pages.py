@@ -20,6 +20,7 @@ from digest.intake.clean import SENTENCE_END, clean_blocks
 from digest.intake.entries import Entry
 from digest.intake.fetch import Fetcher, FetchError
 from digest.intake.html_text import Block, sanitise
+from digest.intake.standfirst import standfirst_of
 from digest.intake.urls import join_url
 from digest.store.tags import normalise_tags
 
@@ -56,6 +57,7 @@ class Page:
     canonical: str = ""  # its <link rel="canonical">, made absolute
     url: str = ""  # its own URL as the page declares it (canonical or og:url)
     site: str = ""  # the outlet's name (og:site_name or the host)
+    description: str = ""  # og:description or the meta description, plain text
 
     @property
     def paragraphs(self) -> tuple[str, ...]:
@@ -97,6 +99,7 @@ def extract_page(
         canonical=canonical,
         url=_http(found.url or ""),
         site=_plain(found.sitename or ""),
+        description=_plain(found.description or ""),
     )
 
 
@@ -128,6 +131,7 @@ def page_entry(page: Page, url: str) -> Entry:
         html=sanitise(body),
         raw_tags=page.tags,
         declared_canonical=page.canonical,
+        standfirst=standfirst_of(html.escape(page.description), text),
     )
 
 
@@ -165,6 +169,7 @@ def fill_teasers(
                 tags=entry.tags or full.tags,
                 raw_tags=entry.raw_tags or full.raw_tags,
                 declared_canonical=entry.declared_canonical or full.declared_canonical,
+                standfirst=entry.standfirst or full.standfirst,
             )
         )
     return filled, problems

@@ -68,6 +68,8 @@ class Article(Base):
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
     text: Mapped[str] = mapped_column(Text, default="")
     html: Mapped[str] = mapped_column(Text, default="")
+    # the publisher's standfirst (feed summary or og:description), "" when it has none
+    standfirst: Mapped[str] = mapped_column(Text, default="", server_default="")
     source: Mapped[Source] = relationship(lazy="joined")
     tags: Mapped[list[ArticleTag]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", back_populates="article"
