@@ -37,6 +37,14 @@ BIO = re.compile(
     r"(reporter|writer|correspondent|journalist|editor|contributor|columnist|producer|"
     r"photographer|critic|fellow|novelist)\b)"
 )
+CAPTION_WORDS = 25  # a caption is a line; a longer paragraph before a credit is prose
+CAPTION_WEIGHT = DECISIVE  # a caption beside its credit goes, like the credit
+SENTENCE_BREAK = re.compile(r"[.!?][\"'”’)]*\s+[A-Z“\"]")
+REPORTED = re.compile(
+    r"\b(said|says|told|tells|according|announced|reported|added|warned|will|would|has|have|"
+    r"had|was|were)\b|\b(?!pictured\b)\w{3,}ed\b",
+    re.IGNORECASE,
+)
 SMALL_WORDS = frozenset(
     ("a", "an", "and", "as", "at", "but", "by", "for", "in", "of", "on", "or", "the", "to", "with")
 )
@@ -69,6 +77,15 @@ class Verdict:
         """One readable line: the decision, the score, its parts and the text's start."""
         mark = "drop" if self.dropped else "keep"
         return f"{mark} {self.score:+.2f} {self.reason} | {self.block.text[:70]}"
+
+
+def is_caption(paragraph: str) -> bool:
+    """A photo's caption by its shape: one short line that reports nothing (no "said", no
+    past tense but "pictured"). Only a line right before a credit is taken for one."""
+    words = paragraph.split()
+    if not 2 <= len(words) <= CAPTION_WORDS or len(SENTENCE_BREAK.findall(paragraph)) > 1:
+        return False
+    return not REPORTED.search(paragraph)
 
 
 def is_sentence_like(paragraph: str) -> bool:
@@ -160,6 +177,9 @@ def explain(
     flats = (_flat(title), _flat(author), _flat("by " + author))
     found = [_phrase_parts(b, title, author, wrappers, flats) for b in items]
     shapes = [_shape_parts(b) for b in items]
+    for i in range(1, len(items)):
+        if "phrase:credit" in found[i] and is_caption(items[i - 1].text):
+            found[i - 1]["caption:before-credit"] = CAPTION_WEIGHT
     anchors = [
         i
         for i, b in enumerate(items)
