@@ -25,6 +25,8 @@ from digest.compose.sentences import split_sentences
             "reference",
         ),
         ("The move comes as rivals cut prices.", "reference"),
+        ("The drop in patience comes as calls to call centres grow.", "reference"),
+        ("Overall, the company's debt is close to 12bn euros.", "connective"),
         ("The same company was fined in 2019.", "reference"),
         ("The Zurich lab says the model matches larger systems.", "reference"),
         ("Mr Eddington said the results were respectable.", "reference"),

@@ -40,7 +40,7 @@ CONNECTIVES = _words(
     "but however and yet so also meanwhile still nevertheless nonetheless instead moreover "
     "furthermore additionally besides thus therefore hence consequently indeed likewise "
     "similarly otherwise accordingly regardless anyway though too separately elsewhere "
-    "previously again plus"
+    "previously again plus overall"
 )
 CONNECTIVE_PHRASES = (
     "in addition",
@@ -101,6 +101,7 @@ SPEECH = re.compile(
     re.IGNORECASE,
 )
 WORD = re.compile(r"[\w'’-]+")
+RELATES = re.compile(r"\b(comes|came|come|coming) (as|after|amid|days|weeks|hours)\b", re.I)
 THOUSANDS = re.compile(r"(?<=\d),(?=\d{3})")
 QUOTED = re.compile(r"“[^”]*”?|\"[^\"]*\"?|‘[^’]*’(?!\w)")
 QUOTE_MARKS = "“\"‘'«„"
@@ -150,6 +151,8 @@ def dangling(sentence: str, context: str = "") -> str | None:
             return "reference"  # "Mr Smith" when no Smith was introduced
         return None
     if first == "the" and len(words) > 1:
+        if RELATES.search(" ".join(words[:10])):
+            return "reference"  # "The drop in patience comes as ...": news told before
         return _definite(words[1:], text, context)
     return None
 
