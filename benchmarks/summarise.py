@@ -1,6 +1,7 @@
 """Summary quality and speed: Digest against LEAD-3 and sumy's TextRank, side by side.
 
     python benchmarks/summarise.py ../shared/data/bbc100 [--held-out sport,tech] [--repeat 5]
+        [--newsroom examples/newsroom]
 
 DIR has the bbc100 layout: ``article/<topic>/NNN.txt`` (title on the first line, then one
 sentence per line, paragraphs separated by blank lines) and ``summary/<topic>/NNN.txt`` (the
@@ -13,7 +14,15 @@ sentences (splitting excluded), each timed over all articles ``--repeat`` times,
 kept.  ``digest+split`` is Digest again, splitting the joined text itself.  sumy (the ``bench``
 extra) gets a document built from the same sentences and a regular-expression word tokenizer,
 since its own tokenizer needs NLTK data; TextRank keeps 3 sentences, with sumy's English stop
-words and stemmer.  The last line is one JSON object with every figure.
+words and stemmer.
+
+Beside ROUGE each system gets its *lead coverage* (of the articles whose first sentence is a
+reporting sentence, the share of outputs that contain it) and its *dangling-opening rate* (the
+share of outputs whose opening sentence points at text the reader never sees: a pronoun, a
+connective, an unnamed reference or an unattributed quote; :mod:`digest.compose.openings`,
+with the title as what the reader has seen).  Both are also measured on the example
+newsroom's articles (its feeds, as intake parses them), which have no reference summaries.
+The last line is one JSON object with every figure.
 """
 
 from __future__ import annotations
@@ -33,7 +42,10 @@ from sumy.nlp.stemmers import Stemmer
 from sumy.summarizers.text_rank import TextRankSummarizer
 from sumy.utils import get_stop_words
 
+from digest.compose.openings import dangling, is_reporting, opening
+from digest.compose.sentences import split_paragraphs, split_sentences
 from digest.compose.summarise import CentralitySummariser
+from digest.intake.feeds import parse_feed
 
 CUT = 60
 SUMY_WORD = re.compile(r"[^\W\d_]+(?:['-][^\W\d_]+)*")
@@ -85,6 +97,15 @@ def load(folder: Path) -> list[Article]:
     return articles
 
 
+def load_newsroom(folder: Path) -> list[Article]:
+    """The example newsroom's articles as intake parses its feeds (no reference summary)."""
+    articles = []
+    for feed in sorted((folder / "feeds").glob("*")):
+        for entry in parse_feed(feed.read_bytes())[1]:
+            articles.append(Article(feed.stem, entry.title, split_paragraphs(entry.text), ""))
+    return articles
+
+
 def systems() -> dict[str, Callable[[Article], str]]:
     digest = CentralitySummariser()
     tokenizer = WordTokenizer()
@@ -116,6 +137,28 @@ def rouge(articles: Sequence[Article], outputs: Sequence[str]) -> dict[str, floa
     return {k: round(v / max(len(articles), 1), 4) for k, v in totals.items()}
 
 
+def lead_and_openings(
+    articles: Sequence[Article], outputs: Sequence[str]
+) -> dict[str, float | int]:
+    """Lead coverage: of the articles whose first sentence reports the story
+    (:func:`~digest.compose.openings.is_reporting`), the share whose output contains it.
+    Dangling rate: the share of outputs whose opening points at text the reader never sees
+    (:func:`~digest.compose.openings.dangling`, with the title as what the reader has seen)."""
+    reporting = covered = dangles = 0
+    for article, output in zip(articles, outputs, strict=True):
+        lead = article.paragraphs[0][0] if article.paragraphs else ""
+        if lead and is_reporting(lead):
+            reporting += 1
+            covered += lead in output
+        first = opening(output, split_sentences(output))
+        dangles += bool(output) and dangling(first, article.title) is not None
+    return {
+        "leads": reporting,
+        "lead_coverage": round(covered / max(reporting, 1), 4),
+        "dangling": round(dangles / max(len(articles), 1), 4),
+    }
+
+
 def speed(run: Callable[[Article], str], articles: Sequence[Article], repeat: int) -> float:
     best = float("inf")
     for _ in range(repeat):
@@ -131,6 +174,12 @@ def main(argv: Sequence[str] | None = None) -> dict[str, object]:
     parser.add_argument("folder", type=Path)
     parser.add_argument("--held-out", default="sport,tech", help="Topics not used for tuning.")
     parser.add_argument("--repeat", type=int, default=5, help="Timed runs per system.")
+    parser.add_argument(
+        "--newsroom",
+        type=Path,
+        default=Path(__file__).resolve().parent.parent / "examples" / "newsroom",
+        help="A newsroom folder whose feeds/ also get lead coverage and dangling openings.",
+    )
     args = parser.parse_args(argv)
     articles = load(args.folder)
     if not articles:
@@ -143,16 +192,31 @@ def main(argv: Sequence[str] | None = None) -> dict[str, object]:
     print(f"{len(articles)} articles; held out: {', '.join(sorted(held_out)) or 'none'}")
     print(
         f"{'system':<14}{'R1':>7}{'R2':>7}{'RL':>7}  {'held-out R1':>11}{'R2':>7}{'RL':>7}"
-        f"{'articles/s':>12}"
+        f"{'articles/s':>12}{'lead':>7}{'dangling':>9}"
     )
     for name, out in outputs.items():
         every = rouge(articles, out)
         held = rouge([articles[i] for i in kept], [out[i] for i in kept])
-        figures[name] = {"all": every, "held_out": held, "articles_per_s": speeds[name]}
+        shape = lead_and_openings(articles, out)
+        figures[name] = {
+            "all": every,
+            "held_out": held,
+            "articles_per_s": speeds[name],
+            **shape,
+        }
         print(
             f"{name:<14}{every['r1']:>7.3f}{every['r2']:>7.3f}{every['rl']:>7.3f}  "
             f"{held['r1']:>11.3f}{held['r2']:>7.3f}{held['rl']:>7.3f}{speeds[name]:>12.1f}"
+            f"{shape['lead_coverage']:>7.1%}{shape['dangling']:>9.1%}"
         )
+    newsroom = load_newsroom(args.newsroom) if (args.newsroom / "feeds").is_dir() else []
+    if newsroom:
+        print(f"\nexample newsroom: {len(newsroom)} articles")
+        print(f"{'system':<14}{'lead':>7}{'dangling':>9}")
+        for name, run in systems().items():
+            shape = lead_and_openings(newsroom, [run(a) for a in newsroom])
+            figures[name]["newsroom"] = shape  # type: ignore[index]
+            print(f"{name:<14}{shape['lead_coverage']:>7.1%}{shape['dangling']:>9.1%}")
     figures["speedup_vs_textrank"] = round(speeds["digest"] / speeds["textrank"], 2)
     figures["speedup_with_split_vs_textrank"] = round(
         speeds["digest+split"] / speeds["textrank"], 2

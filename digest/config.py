@@ -19,6 +19,7 @@ from digest.settings import (
     SEGMENT_DEFAULT_KEYS,
     SOURCE_KINDS,
     STATUSES,
+    SUMMARY_SOURCES,
     AudienceSettings,
     DesignSettings,
     DeskSettings,
@@ -261,6 +262,11 @@ def _validate(config: Config, inherited: dict[str, set[str]]) -> None:
             raise ConfigError(f"{where} [sources.{source.name}]: give exactly one of url or path")
         if source.kind == "wordpress" and not source.url:
             raise ConfigError(f"{where} [sources.{source.name}]: a wordpress source needs a url")
+        if source.summary_source not in SUMMARY_SOURCES:
+            raise ConfigError(
+                f"{where} [sources.{source.name}] summary_source: {source.summary_source!r} is "
+                "not one of " + ", ".join(repr(a) for a in SUMMARY_SOURCES)
+            )
     _validate_design(config.design, f"{where} [design]")
     if not 0 < config.intake.cluster_threshold <= 1:
         raise ConfigError(f"{where} [intake] cluster_threshold: must be above 0 and at most 1")
@@ -290,6 +296,12 @@ def _validate(config: Config, inherited: dict[str, set[str]]) -> None:
             raise ConfigError(
                 f"{where} {table(segment, 'lead_summary_words')} lead_summary_words: "
                 "must be at least 1"
+            )
+        if segment.summary_source not in ("", *SUMMARY_SOURCES):
+            raise ConfigError(
+                f"{where} {table(segment, 'summary_source')} summary_source: "
+                f"{segment.summary_source!r} is not one of "
+                + ", ".join(repr(a) for a in SUMMARY_SOURCES)
             )
         if segment.approval_deadline < 0:
             raise ConfigError(

@@ -251,6 +251,7 @@ class DesignSettings:
 
 
 SOURCE_KINDS = ("feed", "wordpress", "folder", "page")
+SUMMARY_SOURCES = ("auto", "feed", "article")  # where an item's summary comes from
 
 
 @dataclass(frozen=True)
@@ -267,6 +268,14 @@ class SourceSettings:
         False, "Let this source reach private, loopback or link-local addresses."
     )
     weight: float = setting(1.0, "How much this source's articles count in ranking.")
+    summary_source: str = setting(
+        "article",
+        "Where its items' summaries come from: \"article\" makes them from the article's text; "
+        "\"feed\" uses the publisher's standfirst (the feed's summary or the page's "
+        'og:description) whenever there is one; "auto" uses the standfirst when it is a real '
+        "sentence about the story that fits summary_words and opens cleanly, else the "
+        "article's. A segment's summary_source overrides it.",
+    )
 
 
 @dataclass(frozen=True)
@@ -369,6 +378,11 @@ class SegmentSettings:
         "story each item goes under the first of these sections whose tag it has, the rest "
         'under "More stories"; empty lists the items in order without sections.',
         factory=True,
+    )
+    summary_source: str = setting(
+        "",
+        "Where the items' summaries come from, overriding each source's summary_source: "
+        '"auto", "feed" or "article"; empty leaves it to each source.',
     )
 
 

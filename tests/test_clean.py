@@ -269,3 +269,26 @@ def test_a_long_cookie_notice_is_dropped_like_a_short_one() -> None:
         "website, and we also use third-party cookies that help us analyse how you use it.",
     ]
     assert clean_paragraphs(body) == body[:2]
+
+
+def test_a_caption_goes_with_its_credit_and_prose_before_a_credit_stays() -> None:
+    body = (
+        "<p>Ukraine and Moldova signed an agreement on Saturday to share emergency power.</p>"
+        "<p>Technicians repair a high-voltage line near Odesa in October.</p>"
+        "<p>Photo: Jane Doe/Reuters</p>"
+        "<p>Officials said repeated attacks since October had damaged several substations.</p>"
+        "<p>A reader in the rooftop reading room of the Kalasatama library.</p>"
+        "<p>(Getty Images)</p>"
+        "<p>Shares in Northwind Bank fell 12% after the bank said it expected losses.</p>"
+        "<p>(Getty Images)</p>"
+        "<p>The site pictured earlier this month.</p><p>Photo: AP</p>"
+    )
+    kept = clean_html(body).split("\n\n")
+    assert kept == [
+        "Ukraine and Moldova signed an agreement on Saturday to share emergency power.",
+        "Officials said repeated attacks since October had damaged several substations.",
+        "Shares in Northwind Bank fell 12% after the bank said it expected losses.",
+    ]
+    # a line that is not beside a credit is never taken for a caption
+    alone = "<p>Technicians repair a high-voltage line near Odesa in October.</p>"
+    assert "Technicians repair" in clean_html(alone + "<p>Repairs took a week, they said.</p>")

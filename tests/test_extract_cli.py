@@ -104,3 +104,24 @@ def test_copies_of_one_story_share_a_cluster() -> None:
     same = [r for r in records[:-1] if r["cluster"] == page["cluster"]]
     assert [r["url"] for r in same] == [page["url"]]
     assert len({r["cluster"] for r in records[:-1]}) == 13
+
+
+def test_the_bbc_business_004_page_starts_with_its_lead_not_its_caption() -> None:
+    page = (
+        EXAMPLE.parent.parent / "benchmarks" / "data" / "pages" / "bbc-business-004-wordpress.html"
+    )
+    result = _run(str(page))
+    assert result.exit_code == 0, result.output
+    text = json.loads(result.stdout.splitlines()[0])["text"]
+    assert text.startswith("British Airways has blamed high fuel prices for a 40% drop in profits.")
+    assert "pictured" not in text
+
+
+def test_the_example_feeds_keep_no_caption_whose_credit_was_removed() -> None:
+    for feed in sorted((EXAMPLE / "feeds").glob("*")):
+        result = _run(str(feed))
+        assert result.exit_code == 0, result.output
+        for line in result.stdout.splitlines():
+            text = json.loads(line)["text"]
+            assert "Technicians repair a high-voltage line" not in text
+            assert "A reader in the rooftop reading room" not in text

@@ -54,7 +54,9 @@ def check(name: str, actual: str) -> None:
 
 def test_edition_holds_the_clean_seed_article(rendered: Rendered) -> None:
     seed = next(i for i in rendered.items if "putin-russian-interference" in i.url)
-    assert seed.summary.startswith("Russian President Vladimir Putin ruled Thursday")
+    # its lead sentence opens the summary
+    assert seed.summary.startswith("Russian President Vladimir Putin ruled Thursday that")
+    assert "“invented” by Donald Trump’s opponents" in seed.summary
     for junk in ("Must Read", "/CC", "sociologist", "Western liberalism"):
         assert junk not in seed.summary
 

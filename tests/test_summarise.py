@@ -3,10 +3,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
-from helpers import EXAMPLE
+from helpers import EXAMPLE, ROOT
 
 from digest.commands.compose import summarise
+from digest.compose.openings import dangling, is_reporting, opening
 from digest.compose.sentences import split_sentences
 from digest.compose.summarise import (
     CentralitySummariser,
@@ -239,3 +241,76 @@ def test_summarise_jsonl_handles_a_large_batch_in_one_call() -> None:
     code, out, err = _run(["--jsonl"], "\n".join(lines))
     assert code == 0 and err == ""
     assert [json.loads(line)["id"] for line in out.splitlines()] == list(range(2000))
+
+
+BA_PAGE = ROOT / "benchmarks" / "data" / "pages" / "bbc-business-004-wordpress.txt"
+BA_LEAD = "British Airways has blamed high fuel prices for a 40% drop in profits."
+
+
+@pytest.mark.parametrize("words", [20, 40, 60, 100])
+@pytest.mark.parametrize("sentences", [None, 1, 2, 3])
+def test_bbc_business_004_keeps_its_lead_in_every_setting(
+    words: int, sentences: int | None
+) -> None:
+    text = BA_PAGE.read_text(encoding="utf-8")
+    assert text.startswith(BA_LEAD)
+    summary = CentralitySummariser(sentences).summarise(
+        "High fuel prices hit BA's profits", text, words
+    )
+    assert summary.startswith(BA_LEAD)
+    assert len(summary.split()) <= words
+    # a caption before the body is no lead: the summary still opens on the news
+    captioned = "The site pictured earlier this month.\n\n" + text
+    summary = CentralitySummariser(sentences).summarise("BA profits", captioned, words)
+    assert summary.startswith(BA_LEAD)
+
+
+def test_a_lead_longer_than_the_budget_is_cut_and_a_quote_lead_is_passed_over() -> None:
+    summary = CentralitySummariser().summarise("BA profits", BA_PAGE.read_text("utf-8"), 8)
+    assert summary == "British Airways has blamed high fuel prices for …"
+    text = "“We are respectable,” he said.\n\n" + BA_PAGE.read_text("utf-8")
+    assert CentralitySummariser().summarise("BA", text, 60).startswith(BA_LEAD)
+
+
+def test_without_a_clean_lead_the_summary_never_opens_on_a_dangling_sentence() -> None:
+    text = (
+        "“It was chaos,” he said.\n\n"
+        "“Nobody knew where to go.”\n\n"
+        "What happens now?\n\n"
+        "He said the fire at the Leeds warehouse started at noon and spread to the roof.\n\n"
+        "Firefighters from Leeds fought the warehouse fire at the roof for six hours.\n\n"
+        "Leeds council said the warehouse fire had closed three roads near the roof."
+    )
+    summary = CentralitySummariser().summarise("Warehouse fire in Leeds", text, 60)
+    assert summary.startswith(("Firefighters", "Leeds council"))
+    assert dangling(summary.split(". ")[0] + ".", "Warehouse fire in Leeds") is None
+
+
+def _newsroom_entries() -> list[tuple[str, str]]:
+    found = []
+    for name in ("talking-democrat.xml", "techwire.atom", "civic-wire.json"):
+        entries = parse_feed((EXAMPLE / "feeds" / name).read_bytes())[1]
+        found += [(e.title, e.text) for e in entries]
+    return found
+
+
+def test_every_example_summary_opens_on_its_lead_and_none_dangles() -> None:
+    entries = _newsroom_entries()
+    assert len(entries) == 37
+    for title, text in entries:
+        lead = split_sentences(text)[0]
+        summary = default_summariser().summarise(title, text, 60)
+        first = opening(summary, split_sentences(summary))
+        assert dangling(first, title) is None, (title, first)
+        if is_reporting(lead):
+            assert summary.startswith(lead) or summary == lead_cut(lead, 60), title
+    summaries = " ".join(default_summariser().summarise(t, x, 60) for t, x in entries)
+    for opener in ("LockNest does not store", "The cooperative said", "The four-storey"):
+        assert not any(
+            default_summariser().summarise(t, x, 60).startswith(opener) for t, x in entries
+        )
+    assert "attackers had copied unencrypted metadata" in summaries  # what leaked
+
+
+def lead_cut(lead: str, words: int) -> str:
+    return " ".join(lead.split()[:words]) + " …"

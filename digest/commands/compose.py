@@ -42,6 +42,7 @@ def preview(config_path: Path, segment: str, as_json: bool) -> None:
             settings,
             datetime.now(UTC),
             source_weights={s.name: s.weight for s in config.sources},
+            summary_sources={s.name: s.summary_source for s in config.sources},
         )
         html = (
             write_preview(

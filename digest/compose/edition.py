@@ -22,8 +22,9 @@ from digest.compose import summary_cache
 from digest.compose.candidate import Candidate
 from digest.compose.editor_changes import in_order
 from digest.compose.pick import Dropped, drop, pick
-from digest.compose.pool import Pool, texts
+from digest.compose.pool import Pool, standfirsts, texts
 from digest.compose.rank import Ranker, RecencyTagRanker, Scored
+from digest.compose.standfirst import choose, mode_of
 from digest.compose.summarise import Summariser, default_summariser
 from digest.settings import SegmentSettings
 from digest.store.images import Image
@@ -84,9 +85,12 @@ def compose(
     pinned: Collection[int] = (),
     excluded: Collection[int] = (),
     pool: Pool | None = None,
+    summary_sources: Mapping[str, str] | None = None,
 ) -> Draft:
     """``source_weights`` (source name → ``[sources.NAME] weight``) scale the score and
-    break ties between reports of one story; ``pinned`` articles lead the edition and
+    break ties between reports of one story; ``summary_sources`` (source name →
+    ``[sources.NAME] summary_source``) say whether an item's summary may be the publisher's
+    standfirst (:mod:`digest.compose.standfirst`); ``pinned`` articles lead the edition and
     ``excluded`` ones are left out (the editor's choices, added to those stored). ``pool``
     is the run's :class:`~digest.compose.pool.Pool` when it composes several segments;
     without one, this segment's is read."""
@@ -129,11 +133,17 @@ def compose(
 
     edits = {a: e for a, e in changes.edits.items() if e.title or e.summary}
     written = {a for a, e in edits.items() if e.summary}  # the editor's summary stands
+    modes = summary_sources or {}
+    mode = {a.id: mode_of(segment.summary_source, modes, a.source_name) for a in chosen}
+    standfirst = standfirsts(session, [a.id for a in chosen if mode[a.id] != "article"])
     unsummarised = [
         a.id
         for a in chosen
         if a.id not in written
-        and (not cached or summary_cache.cached(summariser, a, words_of(a)) is None)
+        and (
+            (mode[a.id] == "auto" and a.id in standfirst)
+            or (not cached or summary_cache.cached(summariser, a, words_of(a)) is None)
+        )
     ]
     text_of = texts(session, unsummarised)
 
@@ -142,6 +152,9 @@ def compose(
             return edits[article.id].summary
         text = text_of.get(article.id, "")
         words = words_of(article)
+        own = choose(mode[article.id], standfirst.get(article.id, ""), article.title, text, words)
+        if own is not None:
+            return own
         if cached:
             return summary_cache.summary(summariser, article, text, words)
         return summariser.summarise(article.title, text, words)

@@ -235,3 +235,13 @@ def texts(session: Session, ids: Collection[int]) -> dict[int, str]:
         return {}
     rows = session.execute(select(Article.id, Article.text).where(Article.id.in_(sorted(ids))))
     return {ident: text or "" for ident, text in rows}
+
+
+def standfirsts(session: Session, ids: Collection[int]) -> dict[int, str]:
+    """The articles' standfirsts, by id, for those that have one."""
+    if not ids:
+        return {}
+    query = select(Article.id, Article.standfirst).where(
+        Article.id.in_(sorted(ids)), Article.standfirst != ""
+    )
+    return {ident: text for ident, text in session.execute(query)}

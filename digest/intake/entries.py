@@ -20,3 +20,4 @@ class Entry:
     raw_tags: tuple[str, ...] = field(default=())
     declared_canonical: str = ""  # the page's <link rel="canonical">, when known
     image: Image | None = None  # the lead image, https only (see digest.intake.images)
+    standfirst: str = ""  # the publisher's own summary of the story, plain text

@@ -17,6 +17,7 @@ from digest.intake.entries import Entry
 from digest.intake.html_text import sanitise
 from digest.intake.images import ImageRef, lead_image, side
 from digest.intake.media import ItemMedia, item_media
+from digest.intake.standfirst import standfirst_of
 from digest.intake.urls import join_url
 from digest.store.tags import normalise_tags
 
@@ -92,28 +93,32 @@ def make_entry(
     published: datetime | None,
     base_url: str = "",
     images: Sequence[ImageRef] = (),
+    summary: str = "",
 ) -> Entry | None:
     """An entry from one item's fields, or None when it has no usable URL or title.
 
     A relative ``url`` is resolved against ``base_url``; relative links in ``html``
     and the ``images`` (best first; the first usable one leads) against the entry's
-    resulting address.
+    resulting address.  ``summary`` is the item's own summary when it has one beside
+    its content: the article's standfirst (:mod:`digest.intake.standfirst`).
     """
     url = _absolute(base_url, url.strip())
     title = " ".join(title.split())
     if not url.startswith(("http://", "https://")) or not title:
         return None
     tags = normalise_tags(raw_tags)
+    text = clean_html(html, title=title, author=author.strip())
     return Entry(
         url=url,
         title=title,
         published=published,
         author=author.strip(),
         tags=tags,
-        text=clean_html(html, title=title, author=author.strip()),
+        text=text,
         html=sanitise(html, base_url=url),
         raw_tags=raw_tags,
         image=lead_image(images, base=url),
+        standfirst=standfirst_of(summary, text),
     )
 
 
@@ -136,6 +141,7 @@ def _from_feedparser(item: Any, base_url: str, media: ItemMedia) -> Entry | None
         ),
         published=_when(item),
         images=media_images(item, media.alt_for),
+        summary=_summary_html(item, media.descriptions),
     )
 
 
@@ -177,6 +183,17 @@ def _is_image(content: Any) -> bool:
         return kind.startswith("image/")
     path = urlsplit(str(content.get("url", ""))).path.lower()
     return not path.endswith(NOT_IMAGES)
+
+
+def _summary_html(item: Any, captions: Collection[str] = ()) -> str:
+    """The item's summary when it has content of its own besides (else the summary is the
+    body, and no standfirst); a Media RSS description filed as content is no content."""
+    has_content = any(
+        " ".join(str(c.get("value") or "").split()) not in captions
+        for c in item.get("content", [])
+        if c.get("value")
+    )
+    return str(item.get("summary", "")) if has_content else ""
 
 
 def _body_html(item: Any, captions: Collection[str] = ()) -> str:

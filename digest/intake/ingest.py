@@ -344,11 +344,13 @@ def store_entries(
             sorted(entry.tags),
         ):
             _set_image(article, entry.image)  # a new image alone is no new story text
+            article.standfirst = entry.standfirst  # a new standfirst alone is no update
             continue
         else:
             updated.append(article)
         article.title, article.author = entry.title, entry.author
         article.text, article.html, article.content_hash = entry.text, entry.html, digest
+        article.standfirst = entry.standfirst
         if entry.published:  # a date in the future is a publisher's clock error
             article.published_at = min(entry.published, article.first_seen_at)
         _set_image(article, entry.image)

@@ -51,7 +51,11 @@ def parse(document: bytes) -> JSONFeed:
 
 def _item(item: dict[str, Any], feed_authors: str) -> dict[str, Any]:
     body = item.get("content_html")
+    summary = item.get("summary")
+    standfirst = html.escape(summary) if isinstance(summary, str) else ""
     if not isinstance(body, str) or not body:
+        if not item.get("content_text"):
+            standfirst = ""  # the summary is the item's only text: its body
         text = str(item.get("content_text") or item.get("summary") or "")
         body = "".join(f"<p>{html.escape(p)}</p>" for p in text.split("\n\n") if p.strip())
     tags = item.get("tags")
@@ -65,6 +69,7 @@ def _item(item: dict[str, Any], feed_authors: str) -> dict[str, Any]:
         "raw_tags": tuple(str(t).strip() for t in tags if str(t).strip()),
         "published": _date(item.get("date_published") or item.get("date_modified")),
         "images": _images(item),
+        "summary": standfirst,
     }
 
 

@@ -23,6 +23,7 @@ from digest.intake.html_text import BLOCK_TAGS as HTML_BLOCKS
 from digest.intake.html_text import Block, opens_with_link, sanitise
 from digest.intake.images import ImageRef, lead_image
 from digest.intake.recover import recover
+from digest.intake.standfirst import standfirst_of
 from digest.intake.urls import join_url
 from digest.store.images import Image
 from digest.store.tags import normalise_tags
@@ -63,6 +64,7 @@ class Page:
     url: str = ""  # its own URL as the page declares it (canonical or og:url)
     site: str = ""  # the outlet's name (og:site_name or the host)
     image: Image | None = None  # og:image or twitter:image, https only
+    description: str = ""  # og:description or the meta description, plain text
 
     @property
     def paragraphs(self) -> tuple[str, ...]:
@@ -113,6 +115,7 @@ def extract_page(
         url=_http(found.url or ""),
         site=_plain(found.sitename or ""),
         image=lead_image(images, base=_http(url) or canonical or _http(found.url or "")),
+        description=_plain(found.description or ""),
     )
 
 
@@ -145,6 +148,7 @@ def page_entry(page: Page, url: str) -> Entry:
         raw_tags=page.tags,
         declared_canonical=page.canonical,
         image=page.image,
+        standfirst=standfirst_of(html.escape(page.description), text),
     )
 
 
@@ -183,6 +187,7 @@ def fill_teasers(
                 raw_tags=entry.raw_tags or full.raw_tags,
                 declared_canonical=entry.declared_canonical or full.declared_canonical,
                 image=entry.image or full.image,
+                standfirst=entry.standfirst or full.standfirst,
             )
         )
     return filled, problems

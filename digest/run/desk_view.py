@@ -112,7 +112,16 @@ def compose_next(
 ) -> Draft:
     """The segment's next edition as a send composes it."""
     weights = {s.name: s.weight for s in config.sources}
-    return compose(session, segment, now, source_weights=weights, pool=pool, summariser=summariser)
+    modes = {s.name: s.summary_source for s in config.sources}
+    return compose(
+        session,
+        segment,
+        now,
+        source_weights=weights,
+        pool=pool,
+        summariser=summariser,
+        summary_sources=modes,
+    )
 
 
 def next_edition(

@@ -122,7 +122,15 @@ class SegmentRun:
             pool = self.pool or Pool.load(session, [segment], now)
             seen = pool.history(segment.name).latest  # read before composing: see record_edition
             weights = {s.name: s.weight for s in self.config.sources}
-            draft = compose(session, segment, now, source_weights=weights, pool=pool)
+            modes = {s.name: s.summary_source for s in self.config.sources}
+            draft = compose(
+                session,
+                segment,
+                now,
+                source_weights=weights,
+                pool=pool,
+                summary_sources=modes,
+            )
         return draft, seen
 
     def record(

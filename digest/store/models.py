@@ -74,6 +74,8 @@ class Article(Base):
     image_alt: Mapped[str] = mapped_column(Text, default="", server_default="")
     image_width: Mapped[int | None] = mapped_column(Integer)
     image_height: Mapped[int | None] = mapped_column(Integer)
+    # the publisher's standfirst (feed summary or og:description), "" when it has none
+    standfirst: Mapped[str] = mapped_column(Text, default="", server_default="")
     source: Mapped[Source] = relationship(lazy="joined")
     tags: Mapped[list[ArticleTag]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", back_populates="article"

@@ -93,7 +93,8 @@ def post_entry(post: Any, names: Mapping[tuple[str, int], str]) -> Entry:
     if not isinstance(link, str) or not link.startswith(("http://", "https://")):
         raise MalformedPost("has no http(s) link")
     title = html.unescape(TAGS.sub("", _rendered(post, "title")))
-    body = _rendered(post, "content") or _rendered(post, "excerpt")
+    content = _rendered(post, "content")
+    body = content or _rendered(post, "excerpt")
     entry = make_entry(
         url=link,
         title=title,
@@ -102,6 +103,7 @@ def post_entry(post: Any, names: Mapping[tuple[str, int], str]) -> Entry:
         raw_tags=_term_names(post, names),
         published=_gmt(post.get("date_gmt")),
         images=_featured(post),
+        summary=_rendered(post, "excerpt") if content else "",
     )
     if entry is None:
         raise MalformedPost(f"{link} has no title")
