@@ -26,6 +26,7 @@ from digest.deliver.mime import POLICY
 from digest.render.email import Identity, Rendered, render
 from digest.render.placeholders import Placeholders
 from digest.run.rendering import LONGEST_NAME, clip_measure
+from digest.run.report import left_out_note
 from digest.settings import SegmentSettings
 from digest.store.database import open_store
 from digest.store.models import Article
@@ -195,3 +196,13 @@ def test_max_html_bytes_above_gmails_clip_is_refused(
     code, output = cli(capsys, "send", "--segment", "politics", "--config", str(config))
     assert code != 0
     assert f"[digest] max_html_bytes: must be above 0 and at most {GMAIL_CLIP_BYTES}" in output
+
+
+def test_the_note_names_each_left_out_item_once_across_an_editions_renders() -> None:
+    items = large_draft(4).items
+    whole = Rendered("S", "", "", "", items[:2], left_out=items[2:])
+    variant = Rendered("S", "", "", "", items[:3], left_out=items[3:])
+    note = left_out_note([whole, variant, Rendered("S", "", "", "", items)])
+    titles = "; ".join(f"#{i.article_id} {i.title!r}" for i in items[2:])
+    assert note == f"left out 2 items to stay under Gmail's clip (max_html_bytes): {titles}"
+    assert left_out_note([Rendered("S", "", "", "", items)]) == ""
