@@ -16,6 +16,7 @@ from digest.colours import READABLE, WHITE, contrast, normalise
 from digest.errors import ConfigError, ConfigNotFoundError, UnknownSegmentError
 from digest.settings import (
     BACKENDS,
+    GMAIL_CLIP_BYTES,
     SEGMENT_DEFAULT_KEYS,
     SOURCE_KINDS,
     STATUSES,
@@ -240,6 +241,13 @@ def _validate(config: Config, inherited: dict[str, set[str]]) -> None:
         )
     if not 1 <= config.general.batch_size <= 1000:
         raise ConfigError(f"{where} [digest] batch_size: must be between 1 and 1000")
+    if not 0 < config.general.max_html_bytes <= GMAIL_CLIP_BYTES:
+        raise ConfigError(
+            f"{where} [digest] max_html_bytes: must be above 0 and at most {GMAIL_CLIP_BYTES} "
+            "(Gmail clips a larger email)"
+        )
+    if config.general.link_tracking_bytes < 0:
+        raise ConfigError(f"{where} [digest] link_tracking_bytes: must be 0 or more")
     try:
         ZoneInfo(config.general.timezone)
     except (ZoneInfoNotFoundError, ValueError):

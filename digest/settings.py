@@ -17,6 +17,7 @@ from typing import Any
 BACKENDS = ("outbox", "smtp", "sendgrid")
 # A subscriber's statuses, as the subscribers package stores them (a test keeps them equal).
 STATUSES = ("pending", "active", "unsubscribed", "bounced", "complained")
+GMAIL_CLIP_BYTES = 102_000  # Gmail clips an email whose HTML is larger (102 KB)
 
 
 class Secret:
@@ -80,6 +81,17 @@ class GeneralSettings:
     )
     claim_timeout: float = setting(
         900.0, "Seconds after which another host's unfinished batch claim counts as abandoned."
+    )
+    max_html_bytes: int = setting(
+        90_000,
+        "Largest HTML part, in bytes as sent: quoted-printable, with the longest reader values "
+        "and every link grown by link_tracking_bytes. Gmail clips an email over 102 KB; an "
+        "edition over this leaves out its last items. The default keeps a margin.",
+    )
+    link_tracking_bytes: int = setting(
+        100,
+        "Bytes the provider's click tracking may add to each link of the HTML part (SendGrid "
+        "rewrites every link); 0 when nothing rewrites links.",
     )
 
 
@@ -336,7 +348,10 @@ class SegmentSettings:
     )
     schedule: str = setting("0 7 * * *", "Cron expression (5 fields) for `digest schedule`.")
     subject: str = setting(
-        "{title}: {top_headline}", "Subject line; {title}, {top_headline}, {count}, {date} fill in."
+        "",
+        "Subject line; {title}, {top_headline}, {count}, {date} fill in. Empty: the top "
+        "story's headline, cut at a word boundary to 60 characters (the From name already "
+        "names the newsletter).",
     )
     approval: str = setting(
         "none",
@@ -383,6 +398,9 @@ class SegmentSettings:
         "",
         "Where the items' summaries come from, overriding each source's summary_source: "
         '"auto", "feed" or "article"; empty leaves it to each source.',
+    )
+    from_name: str = setting(
+        "", "Display name in the From header of this segment's emails; empty means [sender] name."
     )
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import json
 import random
+import re
 import secrets
 import socket
 import sys
@@ -426,8 +427,34 @@ def _limit_problems(body: dict[str, Any], now: float) -> list[Problem]:
             )
         )
     problems += _size_problems(body, "custom_args", "custom_args")
+    problems += _header_problems(body.get("headers", {}), "headers")
+    for i, personalization in enumerate(personalizations):
+        where = f"personalizations.{i}.headers"
+        problems += _header_problems(personalization.get("headers", {}), where)
     problems += _send_at_problems(body, "send_at", now)
     return problems + _content_problems(body)
+
+
+@functools.cache
+def reserved_headers() -> frozenset[str]:
+    """The headers SendGrid will not let a request set, lower-cased, as its own document
+    lists them in the description of ``headers`` ("You may not override the following
+    headers: `x-sg-id`, ...")."""
+    text = SPEC_PATH.read_text(encoding="utf-8")
+    found = re.search(r"You may not override the following headers: ([^.\"]*)\.", text)
+    assert found, "the spec no longer lists SendGrid's reserved headers"
+    return frozenset(name.lower() for name in re.findall(r"`([^`]+)`", found.group(1)))
+
+
+def _header_problems(headers: dict[str, Any], where: str) -> list[Problem]:
+    """SendGrid refuses a reserved header, and any value that is not a string."""
+    problems: list[Problem] = []
+    for name, value in headers.items():
+        if name.lower() in reserved_headers():
+            problems.append((f"The header {name} is reserved and may not be set.", where))
+        elif not isinstance(value, str):
+            problems.append((f"The value of the header {name} must be a string.", where))
+    return problems
 
 
 def _size_problems(holder: dict[str, Any], name: str, where: str) -> list[Problem]:

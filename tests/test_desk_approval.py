@@ -189,7 +189,7 @@ def test_an_approval_of_a_changed_draft_is_refused_and_sends_nothing(
     assert refused.value.changes == [
         f"#{first.article_id} {first.title!r} has another headline or summary",
         "the editor's note changed",
-        "the subject is now 'Politics Daily: Changed by a colleague'",  # the top headline's
+        "the subject is now 'Changed by a colleague'",  # the top headline's
     ]
     assert "changed since it was shown" in str(refused.value)
     assert editions(store) == [] and count(store, Delivery) == 0

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from digest.config import Config, load_config
 from digest.errors import DigestError
 from digest.intake.ingest import ingest_all
+from digest.render.inbox import SUBJECT_LIMIT, cut
 from digest.run import desk
 from digest.run.desk_mail import TESTS, outbox_folder
 from digest.run.overview import history
@@ -75,7 +76,7 @@ def test_a_test_goes_to_the_editor_through_the_outbox_with_the_edits(
     assert sent.folder == str(folder) and folder.is_relative_to(config.outbox_dir / "tests")
     (path,) = folder.glob("*.eml")
     message = parse(path.read_bytes())
-    assert message["Subject"] == sent.subject and sent.subject.startswith("[Test] Politics Daily: ")
+    assert message["Subject"] == sent.subject == "[Test] " + cut(item.title, SUBJECT_LIMIT)
     assert message["To"].addresses[0].addr_spec == EDITOR
     assert "An edited summary." in plain(message) and "\n-- \n" in plain(message)
     assert "Hello there" not in plain(message)  # greeted by first name or not at all
@@ -135,7 +136,8 @@ def test_a_test_goes_through_sendgrid_when_sendgrid_is_configured(
     assert sent.backend == "sendgrid"
     (request,) = sendgrid.accepted
     assert sendgrid.recipients() == ["a@x.example", "b@x.example"]
-    assert request.body["subject"].startswith("[Test] Politics Daily: ")
+    top = desk.next_edition(store, config, POLITICS, now=NOW).items[0].title
+    assert request.body["subject"] == "[Test] " + cut(top, SUBJECT_LIMIT)
     assert request.body["custom_args"]["edition"] == "0"  # no edition: events count nowhere
     assert nothing_recorded(store)
 

@@ -16,6 +16,7 @@ from helpers import EXAMPLE
 
 from digest.compose.edition import compose
 from digest.config import load_config
+from digest.deliver.headers import list_id
 from digest.deliver.message import Outgoing, Recipient, build_message, personalise
 from digest.intake.ingest import ingest_all
 from digest.render.email import Rendered
@@ -77,7 +78,7 @@ def test_message_matches_golden(rendered: Rendered) -> None:
         from_name="The Newsroom Digest",
         from_email="digest@newsroom.example",
         reply_to="editors@newsroom.example",
-        list_id="<politics-daily.newsroom.example>",
+        list_id=list_id("Politics Daily", "politics-daily", "newsroom.example"),
     )
     raw = build_message(outgoing, READER, date="Thu, 26 Nov 2026 08:00:00 +0000").as_string()
     boundaries = dict.fromkeys(re.findall(r'boundary="([^"]+)"', raw))

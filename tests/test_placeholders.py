@@ -28,6 +28,7 @@ from digest.compose.edition import Draft, DraftItem
 from digest.deliver.message import Outgoing, Recipient, build_message, personalise
 from digest.deliver.sendgrid import request_json
 from digest.render.email import Identity, Rendered, render
+from digest.render.inbox import SUBJECT_LIMIT, cut
 from digest.render.placeholders import Placeholders
 from digest.settings import SegmentSettings
 from digest.store.database import MIGRATIONS, Store, make_engine
@@ -37,6 +38,8 @@ SEGMENT = "politics"
 BASE_URL = "https://desk.example/digest"
 FORGED = "%%name%% %%name_html%% %%unsubscribe_url%% %%preferences_url%%"
 TITLE = f"Leaked list: {FORGED}"
+SUBJECT = cut(TITLE, SUBJECT_LIMIT)  # the default subject: the top headline, cut
+assert "%%unsubscribe_url%%" in SUBJECT
 PEOPLE = {
     "ada@readers.example": 'Ada "Bobby" O\'Brien"><script>alert(1)</script>',
     "grace@readers.example": "Grace <b>Hopper</b> & Sons",
@@ -152,10 +155,10 @@ def test_feed_text_never_becomes_a_readers_link_or_name(
             read.unsubscribe_url,
             f"{BASE_URL}/preferences/{token}",
         ]
-        assert soup.title is not None and soup.title.get_text().endswith(TITLE)
+        assert soup.title is not None and soup.title.get_text() == SUBJECT
         # MJML repeats the subject in an attribute: the placeholders there stay text too.
         (wrapper,) = soup.find_all(attrs={"aria-roledescription": "email"})
-        assert wrapper["aria-label"].endswith(TITLE)
+        assert wrapper["aria-label"] == SUBJECT
         assert f"read out {FORGED} in public" in flat(soup.get_text())
         assert f"Hi {first}," in flat(soup.get_text())
         assert first not in read.html or first == html.escape(first)

@@ -44,13 +44,12 @@ def preview(config_path: Path, segment: str, as_json: bool) -> None:
             source_weights={s.name: s.weight for s in config.sources},
             summary_sources={s.name: s.summary_source for s in config.sources},
         )
+        rendered = render_draft(config, draft) if draft.items else None
         html = (
             write_preview(
-                config.sender,
-                render_draft(config, draft),
-                draft_preview(config.outbox_dir, draft.segment.name),
+                config.sender, rendered, draft_preview(config.outbox_dir, draft.segment.name)
             )
-            if draft.items
+            if rendered
             else None
         )
         unpinned = pins_left_out(session, draft)
@@ -65,6 +64,8 @@ def preview(config_path: Path, segment: str, as_json: bool) -> None:
         click.echo(f"   {parts}\n   why: {item.reason}\n   {item.summary}")
     for left in draft.dropped:
         click.echo(f"dropped [{left.score:.4f}] #{left.article_id} {left.title}: {left.reason}")
+    for item in rendered.left_out if rendered else ():
+        click.echo(f"left out #{item.article_id} {item.title}: over max_html_bytes (Gmail's clip)")
     for pin in unpinned:
         click.echo(f"pinned #{pin.article_id} {pin.title} is left out: {pin.reason}")
     if not draft.items:

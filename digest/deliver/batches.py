@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from digest.clock import Clock, utcnow
 from digest.deliver import ledger
+from digest.deliver.headers import list_id
 from digest.deliver.links import Links, signer
 from digest.deliver.message import Outgoing
 from digest.deliver.progress import Progress
@@ -30,14 +31,16 @@ from digest.deliver.settings import DeliverySettings
 from digest.errors import DeliveryError
 from digest.render.email import Rendered
 from digest.render.placeholders import Placeholders
-from digest.settings import SenderSettings
 from digest.store.database import Store
 from digest.store.models import Edition, EditionVariant
 
 BackendFactory = Callable[[], Backend]
 
 
-def outgoing_for(sender: SenderSettings, edition: Edition) -> Outgoing:
+def outgoing_for(settings: DeliverySettings, edition: Edition) -> Outgoing:
+    """The edition's message, from the segment's From name, with its List-Id."""
+    sender = settings.sender
+    identity = settings.identity(edition.segment)
     domain = sender.email.rpartition("@")[2]
     return Outgoing(
         edition_id=edition.id,
@@ -50,10 +53,10 @@ def outgoing_for(sender: SenderSettings, edition: Edition) -> Outgoing:
             (),
             Placeholders(edition.placeholder_nonce),
         ),
-        from_name=sender.name,
+        from_name=identity.from_name,
         from_email=sender.email,
         reply_to=sender.reply_to,
-        list_id=f"<{edition.segment}.{domain}>",
+        list_id=list_id(identity.list_name, edition.segment, domain),
     )
 
 
@@ -100,7 +103,7 @@ def send_pending(
     until none is left (or ``limit`` batches, or ``stop()`` says so, or one failed).
     Returns the recipients accepted and the errors that stopped a thread."""
     with store.session() as session:
-        outgoing = outgoing_for(settings.sender, session.get_one(Edition, edition_id))
+        outgoing = outgoing_for(settings, session.get_one(Edition, edition_id))
     tally = Tally()
     sender = _Sender(store, outgoing, Links(settings.sender, signer(store)), clock, progress, tally)
     if stop is not None:

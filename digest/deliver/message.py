@@ -8,6 +8,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import NamedTuple
 
+from digest.deliver.headers import list_headers
 from digest.deliver.mime import POLICY
 from digest.render.email import Rendered, one_line
 from digest.render.placeholders import Part
@@ -66,7 +67,11 @@ class Outgoing:
     from_name: str
     from_email: str
     reply_to: str
-    list_id: str
+    list_id: str  # the whole List-Id header: see digest.deliver.headers.list_id
+
+    def headers(self) -> dict[str, str]:
+        """List-Id, Feedback-ID and the automatic-reply headers: every reader's the same."""
+        return list_headers(self.edition_id, self.segment, self.from_name, self.list_id)
 
 
 def personalise(rendered: Rendered, recipient: Recipient, part: Part) -> str:
@@ -107,7 +112,8 @@ def build_message(outgoing: Outgoing, recipient: Recipient, *, date: str) -> Ema
     message["Message-ID"] = message_id(outgoing, recipient)
     if outgoing.reply_to:
         message["Reply-To"] = outgoing.reply_to
-    message["List-Id"] = outgoing.list_id
+    for name, value in outgoing.headers().items():
+        message[name] = value
     message["List-Unsubscribe"] = recipient.list_unsubscribe
     message["List-Unsubscribe-Post"] = ONE_CLICK
     rendered = outgoing.rendered

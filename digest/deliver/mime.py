@@ -7,6 +7,10 @@ headers that carry URIs and ids (``List-Unsubscribe``, ``List-Id``): mail client
 those literally, so an encoded URI is no link. :class:`ListHeader` folds them only
 between their ``<...>`` items and never encodes them; an item longer than a line keeps a
 line of its own (RFC 5322 allows 998 characters).
+
+The headers a list's message carries once (``List-Unsubscribe-Post``, ``Feedback-ID``,
+``Auto-Submitted``, ``X-Auto-Response-Suppress``, see :mod:`digest.deliver.headers`) are
+:class:`SingleHeader`: setting one twice raises, as for ``List-Unsubscribe``.
 """
 
 from __future__ import annotations
@@ -42,10 +46,21 @@ class ListHeader(UnstructuredHeader, BaseHeader):
         return policy.linesep.join(lines) + policy.linesep
 
 
+class SingleHeader(UnstructuredHeader, BaseHeader):
+    """An unstructured header that a message carries at most once."""
+
+    max_count = 1
+
+
+ONCE = ("List-Unsubscribe-Post", "Feedback-ID", "Auto-Submitted", "X-Auto-Response-Suppress")
+
+
 def _registry() -> HeaderRegistry:
     registry = HeaderRegistry()  # a registry of its own: policy.default's stays as it is
     for name in ("List-Unsubscribe", "List-Id"):
         registry.map_to_type(name, ListHeader)
+    for name in ONCE:
+        registry.map_to_type(name, SingleHeader)
     return registry
 
 

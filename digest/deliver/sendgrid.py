@@ -65,7 +65,7 @@ def request_json(outgoing: Outgoing, recipients: Sequence[Recipient], batch: int
             {"type": "text/plain", "value": rendered.text},
             {"type": "text/html", "value": rendered.html},
         ],
-        "headers": {"List-Id": outgoing.list_id},
+        "headers": outgoing.headers(),
         "categories": ["digest", outgoing.segment[:255]],
         "custom_args": {
             "edition": str(outgoing.edition_id),

@@ -10,6 +10,14 @@ from digest.settings import SenderSettings, SendGridSettings, SmtpSettings
 
 
 @dataclass(frozen=True)
+class ListIdentity:
+    """Who a segment's emails are from: the From name, and the list's name in List-Id."""
+
+    from_name: str
+    list_name: str
+
+
+@dataclass(frozen=True)
 class DeliverySettings:
     backend: str  # outbox, smtp or sendgrid
     sender: SenderSettings  # the From, the postal address and the base of the links
@@ -22,6 +30,14 @@ class DeliverySettings:
     in_doubt: str  # what a batch a crashed sender may have handed over gets: resend or skip
     claim_timeout: float  # seconds after which another worker's claim counts as abandoned
     origin: str = ""  # where these settings were written (the config file), for messages
+    lists: tuple[tuple[str, ListIdentity], ...] = ()  # segment name → its identity
+
+    def identity(self, segment: str) -> ListIdentity:
+        """``segment``'s From name and list name; for a segment no longer configured (an
+        edition resumed after the config changed), the sender's name and the segment's."""
+        found = dict(self.lists).get(segment)
+        fallback = ListIdentity(self.sender.name, segment.replace("-", " ").title())
+        return found or fallback
 
     def using(self, backend: str) -> DeliverySettings:
         """The same settings with another backend ("" keeps this one)."""

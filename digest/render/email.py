@@ -10,7 +10,9 @@ nothing), ``{{ reader.name }}``, ``{{ reader.unsubscribe_url }}`` and
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,12 +25,12 @@ from digest.colours import normalise, tint_for
 from digest.compose.edition import Draft, DraftItem
 from digest.errors import RenderError
 from digest.render.front import CONTENTS_FROM, edition_label, front_page
+from digest.render.inbox import PREHEADER_SPACING, default_subject, preheader_of
 from digest.render.note import note_html, note_text
 from digest.render.placeholders import Placeholders
 from digest.render.templates import environment, select
-from digest.settings import DesignSettings
+from digest.settings import DesignSettings, SegmentSettings
 
-GMAIL_CLIP_BYTES = 102_000
 DARK_BACKGROUND = "#1b1d21"  # the cards' background in dark mode (the page's is darker)
 # The email templates' environments, made once per folder and part: they keep what they
 # compiled (and recompile a template whose file changed); nothing else uses them.
@@ -44,6 +46,8 @@ class Rendered:
     items: tuple[DraftItem, ...]
     # The placeholders left in ``html`` and ``text``; a render of its own draws new ones.
     placeholders: Placeholders = field(default_factory=Placeholders.fresh)
+    # The draft's trailing items left out so that the email stays under Gmail's clip.
+    left_out: tuple[DraftItem, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -68,19 +72,37 @@ def render(
     user_templates: Path | None = None,
     topics: tuple[str, ...] = (),
     archive_url: str = "",
+    fits: Callable[[Rendered], bool] | None = None,
 ) -> Rendered:
-    """Render ``draft``, dropping trailing items if the HTML would be clipped by Gmail.
+    """Render ``draft``; when ``fits`` says the email would not fit (Gmail clips a long
+    one: see :mod:`digest.deliver.clip`), with as many of its first items as fit, at least
+    one, and the rest in ``left_out``.
     ``topics``: the followed tags a personalised variant was picked for, named in the intro.
     ``archive_url``: the edition's page in the public archive, "" when it has none."""
-    items = draft.items
     placeholders = Placeholders.fresh()
-    while True:
-        rendered = _render(
-            draft, items, identity, user_templates, placeholders, topics, archive_url
-        )
-        if len(rendered.html.encode("utf-8")) <= GMAIL_CLIP_BYTES or len(items) <= 1:
-            return rendered
-        items = items[:-1]
+    renders: dict[int, Rendered] = {}
+
+    def first(count: int) -> Rendered:
+        if count not in renders:
+            renders[count] = _render(
+                draft,
+                draft.items[:count],
+                identity,
+                user_templates,
+                placeholders,
+                topics,
+                archive_url,
+            )
+        return renders[count]
+
+    count = len(draft.items)
+    if fits is not None and count > 1 and not fits(first(count)):
+        low, high = 1, count - 1  # the most items that fit, or 1: more items, more bytes
+        while low < high:
+            middle = (low + high + 1) // 2
+            low, high = (middle, high) if fits(first(middle)) else (low, middle - 1)
+        count = low
+    return replace(first(count), left_out=draft.items[count:])
 
 
 def _render(
@@ -96,7 +118,7 @@ def _render(
     title = title_of(draft)
     date_label = date_label_of(draft, identity.zone)
     subject = subject_of(draft, items, identity.zone)
-    preheader = one_line(" · ".join(i.title for i in items[1:4]) or items[0].summary, 200)
+    preheader = preheader_of(items)
     edition_day = draft.composed_at.astimezone(identity.zone).date()
     lead, sections = front_page(
         items, dict(segment.sections), edition_day, identity.zone, segment.images
@@ -106,6 +128,7 @@ def _render(
         "title": title,
         "subject": subject,
         "preheader": preheader,
+        "preheader_spacing": PREHEADER_SPACING,  # after the preheader: keeps the body out
         "date_label": date_label,
         "sender_name": identity.sender_name,
         "postal_address": identity.postal_address,
@@ -139,7 +162,11 @@ def _render(
 
 
 def title_of(draft: Draft) -> str:
-    segment = draft.segment
+    return title_of_segment(draft.segment)
+
+
+def title_of_segment(segment: SegmentSettings) -> str:
+    """The segment's title, or its name in title case."""
     return segment.title or segment.name.replace("-", " ").title()
 
 
@@ -171,7 +198,10 @@ def brand_of(identity: Identity) -> dict[str, Any]:
 
 def subject_of(draft: Draft, items: tuple[DraftItem, ...], zone: ZoneInfo) -> str:
     """The subject line of ``items`` of ``draft``: the editor's subject as written (content,
-    not a format string), or the segment's ``subject`` filled in."""
+    not a format string), the segment's ``subject`` filled in, or by default the top
+    story's headline (see :mod:`digest.render.inbox`)."""
+    if not draft.segment.subject:
+        return one_line(draft.subject) or default_subject(items)
     return one_line(draft.subject) or one_line(
         draft.segment.subject.format(
             title=title_of(draft),

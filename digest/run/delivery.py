@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from digest.config import Config
-from digest.deliver.settings import DeliverySettings
+from digest.deliver.settings import DeliverySettings, ListIdentity
+from digest.render.email import title_of_segment
 
 
 def delivery_settings(config: Config, backend: str = "") -> DeliverySettings:
@@ -26,4 +27,8 @@ def delivery_settings(config: Config, backend: str = "") -> DeliverySettings:
         in_doubt=general.in_doubt,
         claim_timeout=general.claim_timeout,
         origin=str(config.path),
+        lists=tuple(
+            (name, ListIdentity(s.from_name or config.sender.name, title_of_segment(s)))
+            for name, s in config.segments.items()
+        ),
     )

@@ -64,7 +64,7 @@ def send_desk_mail(
         edition_id=0,
         segment=segment,
         rendered=rendered,
-        from_name=sender.name,
+        from_name=settings.identity(segment).from_name,
         from_email=sender.email,
         reply_to=sender.reply_to,
         list_id=f"<{stream}.{domain}>",

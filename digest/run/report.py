@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from digest.compose.edition import Draft
+from digest.render.email import Rendered
 
 
 @dataclass(frozen=True)
@@ -51,3 +52,14 @@ def nothing_to_send(draft: Draft, zone: ZoneInfo) -> str:
     if len(draft.items) < draft.segment.min_items:
         return f"only {len(draft.items)} new items; waiting for {draft.segment.min_items}"
     return ""
+
+
+def left_out_note(renders: Iterable[Rendered]) -> str:
+    """Which items ``renders`` (an edition's, and its variants') left out to stay under
+    Gmail's clip; "" when none did."""
+    left = {item.article_id: item.title for rendered in renders for item in rendered.left_out}
+    if not left:
+        return ""
+    named = "; ".join(f"#{article} {title!r}" for article, title in left.items())
+    count = f"{len(left)} item{'s' if len(left) > 1 else ''}"
+    return f"left out {count} to stay under Gmail's clip (max_html_bytes): {named}"

@@ -21,7 +21,13 @@ from digest.run.delivery import delivery_settings
 from digest.run.editions import ANOTHER_RUN, OnRecord, record_edition, unfinished_edition
 from digest.run.holding import APPROVAL_REQUIRED, held_run
 from digest.run.rendering import render_draft
-from digest.run.report import Finisher, SegmentReport, already, nothing_to_send
+from digest.run.report import (
+    Finisher,
+    SegmentReport,
+    already,
+    left_out_note,
+    nothing_to_send,
+)
 from digest.run.sending import send_workers, start_send
 from digest.settings import SegmentSettings
 from digest.store.database import Store
@@ -92,6 +98,7 @@ class SegmentRun:
         self.backend = backend
         self.pool = pool  # the articles the run composes from (read per segment if None)
         self.workers = workers
+        self.left_out: dict[int, str] = {}  # edition → the items its renders left out
 
     def start(self, segment: SegmentSettings, now: datetime, slot: str) -> Finisher:
         """Compose, render, record and start sending the segment's next edition; the
@@ -149,10 +156,11 @@ class SegmentRun:
         slug = new_slug(self.config, segment, draft.composed_at)  # every render links to it
         link = archive_url(self.config, segment.name, slug)
         variants = self._variants(draft, link)
-        return record_edition(
+        rendered = render_draft(self.config, draft, archive_url=link)
+        edition_id = record_edition(
             self.store,
             draft,
-            render_draft(self.config, draft, archive_url=link),
+            rendered,
             slot=slot,
             now=now,
             backend=self.backend or self.settings.backend,
@@ -163,6 +171,9 @@ class SegmentRun:
             on_record=on_record,
             archive_slug=slug,
         )
+        if edition_id:  # neither None nor ANOTHER_RUN: the report of its send says it
+            self.left_out[edition_id] = left_out_note([rendered, *variants.made.values()])
+        return edition_id
 
     def _variants(self, draft: Draft, link: str = "") -> Variants:
         """The renders of a personalised edition's reader groups, made before the segment is
@@ -176,6 +187,8 @@ class SegmentRun:
         return variants
 
     def send(self, edition_id: int, note: str = "") -> Finisher:
+        """Start sending the edition; its report says which items the render left out."""
+        note = "; ".join(filter(None, (note, self.left_out.pop(edition_id, ""))))
         return start_send(
             self.store, self.settings, self.backend, edition_id, note, workers=self.workers
         )
