@@ -18,7 +18,7 @@ VARIABLES = {
     "title": "the segment's title (its `title` setting, or its name in title case)",
     "subject": "the subject line",
     "preheader": 'the line inbox lists show after the subject ("Plus: " the next headlines)',
-    "preheader_spacing": "invisible spacing after the preheader, so no body text shows in the inbox",
+    "preheader_spacing": "invisible spacing after the preheader: no body text in the inbox",
     "date_label": "the edition's date, in the configured time zone",
     "sender_name": "`[sender] name`",
     "postal_address": "`[sender] postal_address`: every footer must show it",
