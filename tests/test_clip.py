@@ -40,6 +40,7 @@ SUMMARY = (
 )
 VALUES = {
     "name": LONGEST_NAME,
+    "greeting": f"Hi {LONGEST_NAME},",
     "unsubscribe_url": "https://desk.example/digest/unsubscribe/" + "T" * 90,
     "preferences_url": "https://desk.example/digest/preferences/" + "T" * 90,
 }
