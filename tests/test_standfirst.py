@@ -191,6 +191,9 @@ def test_the_newsroom_config_composes_with_each_sources_setting(
         body.replace(
             'path = "feeds/techwire.atom"\n',
             'path = "feeds/techwire.atom"\nsummary_source = "article"\n',
+        ).replace(
+            'path = "feeds/civic-wire.json"\n',
+            'path = "feeds/civic-wire.json"\nsummary_source = "auto"\n',
         ),
         encoding="utf-8",
     )
@@ -198,5 +201,6 @@ def test_the_newsroom_config_composes_with_each_sources_setting(
     ingest_all(store, config, NOW)
     modes = {s.name: s.summary_source for s in config.sources}
     assert modes["techwire"] == "article" and modes["civic-wire"] == "auto"
+    assert modes["talking-democrat"] == "article"  # the default
     summaries = _summaries(store, SegmentSettings(name="s", max_items=50, lookback_days=30), modes)
     assert summaries["TechWire"].startswith(LOCKNEST_LEAD)
