@@ -65,10 +65,13 @@ def routes(desk: Desk) -> list[BaseRoute]:
         if segment not in config.segments:
             return not_found(visit, f"There is no segment {segment!r} on this desk.")
         group = group_of(request.query_params.get("group", ""))
-        shown = await run_in_threadpool(
-            engine.next_edition, store, config, segment, group=group, now=web.clock()
-        )
-        return HTMLResponse(in_new_tab(shown.html), headers=PREVIEW_HEADERS)
+        html = desk.frames.take((visit.session.csrf, segment, group_param(group)), desk.now())
+        if html is None:  # not the frame of the page just shown: compose it
+            shown = await run_in_threadpool(
+                engine.next_edition, store, config, segment, group=group, now=web.clock()
+            )
+            html = shown.html
+        return HTMLResponse(in_new_tab(html), headers=PREVIEW_HEADERS)
 
     async def history(request: Request, visit: Visit) -> Response:
         segment = str(request.path_params["segment"])
@@ -140,6 +143,8 @@ async def segment_page(
     )
     entries = await run_in_threadpool(engine.log, web.store, segment, limit=50)
     chosen = group_param(shown.group)
+    if shown.items and view != "text":  # the page has a frame: it shows this email
+        desk.frames.leave((visit.session.csrf, segment, chosen), shown.html, desk.now())
     here = {"group": chosen} if chosen else {}
     context = {
         "shown": shown,
