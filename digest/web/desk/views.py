@@ -39,7 +39,9 @@ def routes(desk: Desk) -> list[BaseRoute]:
         )
 
     async def home(request: Request, visit: Visit) -> Response:
-        segments = await run_in_threadpool(engine.overview, store, config, now=web.clock())
+        segments = await run_in_threadpool(
+            engine.overview, store, config, now=web.clock(), recent=desk.recent
+        )
         links = {s.segment: desk.segment_url(s.segment) for s in segments}
         return page("home", visit, {"segments": segments, "links": links})
 
@@ -68,7 +70,13 @@ def routes(desk: Desk) -> list[BaseRoute]:
         html = desk.frames.take((visit.session.csrf, segment, group_param(group)), desk.now())
         if html is None:  # not the frame of the page just shown: compose it
             shown = await run_in_threadpool(
-                engine.next_edition, store, config, segment, group=group, now=web.clock()
+                engine.next_edition,
+                store,
+                config,
+                segment,
+                group=group,
+                now=web.clock(),
+                recent=desk.recent,
             )
             html = shown.html
         return HTMLResponse(in_new_tab(html), headers=PREVIEW_HEADERS)
@@ -139,7 +147,13 @@ async def segment_page(
     """A segment's next edition; ``stale`` lists what changed under an editor's approval."""
     web, config = desk.web, desk.web.config
     shown = await run_in_threadpool(
-        engine.next_edition, web.store, config, segment, group=group, now=web.clock()
+        engine.next_edition,
+        web.store,
+        config,
+        segment,
+        group=group,
+        now=web.clock(),
+        recent=desk.recent,
     )
     entries = await run_in_threadpool(engine.log, web.store, segment, limit=50)
     chosen = group_param(shown.group)
