@@ -14,7 +14,7 @@ after three warm-up rounds, ``--runs`` rounds of, in turn:
   both show the new summary;
 - side by side, the baselines: the draft page of ``small`` (same store, 100 candidates),
   the desk's home page, and the compose the page shows (``next_edition`` of ``big``) in
-  this process, without HTTP or the page.
+  this process, without HTTP or the page, reading every article afresh as a send does.
 
 Figures are medians and 95th percentiles in milliseconds, with the machine's load average
 (wall times stretch when other work shares the cores). Goals: the page under 300 ms and
@@ -297,7 +297,7 @@ def main() -> None:
         ("refresh", "edit to refreshed page and preview"),
         ("small_page", f"baseline: draft page, {args.small} candidates"),
         ("home", "baseline: desk home page"),
-        ("compose_in_process", "baseline: the compose alone, in process"),
+        ("compose_in_process", "baseline: the compose alone, articles read"),
     ):
         f = figures[name]
         print(f"{label:<45} median {f['median_ms']:7.1f} ms   p95 {f['p95_ms']:7.1f} ms")
