@@ -32,6 +32,7 @@ EXPECTED = {
     "editor_edits",
     "next_editions",
     "held_editions",
+    "store_changes",
 }
 
 

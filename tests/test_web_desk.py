@@ -22,6 +22,7 @@ from digest.run import desk as engine
 from digest.run.editors import add_editor
 from digest.store.database import Store
 from digest.store.models import Article, Delivery, Edition
+from digest.web.desk.frames import Frames
 from subscribers.models import Membership, Subscriber
 
 DESK = "/digest/desk"
@@ -74,10 +75,10 @@ def editions(store: Store) -> int:
         return session.scalar(select(func.count()).select_from(Edition)) or 0
 
 
-def sign_in(site: Site) -> Desk:
-    add_editor(site.store, EDITOR, PASSWORD, "Ada Lovelace")
+def sign_in(site: Site, editor: str = EDITOR) -> Desk:
+    add_editor(site.store, editor, PASSWORD, "Ada Lovelace")
     by = Browser(site.client.app)
-    signed = by.submit(by.get(f"{DESK}/login"), "Log in", email=EDITOR, password=PASSWORD)
+    signed = by.submit(by.get(f"{DESK}/login"), "Log in", email=editor, password=PASSWORD)
     assert signed.status_code == 303
     return Desk(site, by)
 
@@ -164,6 +165,54 @@ def test_the_next_edition_in_three_views_with_the_reasons(desk: Desk) -> None:
     page_policy = desk.page().headers["content-security-policy"]
     assert "frame-src 'self'" in page_policy and "frame-ancestors 'none'" in page_policy
     assert editions(desk.site.store) == 0  # showing records nothing
+
+
+def summary_elsewhere(desk: Desk, text: str) -> None:
+    """An edit of the first item made outside this browser (another editor, a command)."""
+    first = engine.next_edition(desk.site.store, desk.site.config, SEGMENT).items[0]
+    engine.edit(desk.site.store, desk.site.config, SEGMENT, first.article_id, "", text, "x@y.z")
+
+
+def test_the_frame_shows_its_page_s_email_and_nothing_older(desk: Desk, store: Store) -> None:
+    email = f"{PAGE}/email.html"
+    desk.page()
+    summary_elsewhere(desk, "Changed after the page was shown.")
+    framed = desk.browser.get(email).text  # the frame of that page: the draft it shows
+    assert "Changed after the page was shown." not in framed
+    assert "Changed after the page was shown." in desk.browser.get(email).text  # once only
+
+    desk.page()
+    desk.site.clock.advance(11)  # a frame asking this late gets the draft as it is now
+    summary_elsewhere(desk, "Changed before a late frame.")
+    assert "Changed before a late frame." in desk.browser.get(email).text
+
+    desk.page()
+    summary_elsewhere(desk, "Changed before the frame of another editor.")
+    other = sign_in(desk.site, "grace@newsroom.example")
+    assert "Changed before the frame of another editor." in other.browser.get(email).text
+
+    page = desk.page()
+    summary_elsewhere(desk, "Changed before a change from the desk.")
+    answer = desk.browser.submit(page, "Save note", note="A note from the desk.")
+    assert answer.status_code == 303
+    framed = desk.browser.get(email).text  # the change dropped the email the page left
+    assert "A note from the desk." in framed and "Changed before a change from the desk." in framed
+
+    text = desk.page(f"{PAGE}?view=text")  # no frame on this page: nothing left for one
+    summary_elsewhere(desk, "Changed after the plain text page.")
+    assert "Changed after the plain text page." in desk.browser.get(email).text
+    assert text.status_code == 200
+
+
+def test_the_emails_left_for_frames_are_few() -> None:
+    frames = Frames(kept=2)
+    for n in range(3):
+        frames.leave(("session", SEGMENT, f"group{n}"), f"email {n}", 0.0)
+    frames.leave(("session", SEGMENT, "group1"), "email 1 again", 0.0)  # the newest now
+    frames.leave(("session", SEGMENT, "group3"), "email 3", 0.0)
+    assert [frames.take(("session", SEGMENT, f"group{n}"), 0.0) for n in range(4)] == [
+        None, "email 1 again", None, "email 3"
+    ]  # fmt: skip
 
 
 def test_pin_a_candidate_then_unpin_it(desk: Desk) -> None:

@@ -3,9 +3,10 @@
 Composing segment by segment with a round of queries each costs a run of 100 segments
 100 rounds over the same articles. :meth:`Pool.load` reads, in a handful of queries,
 every article published within the longest lookback window (all but its text: only the
-chosen items' summaries need that, see :func:`texts`), their tags, sources and
-engagement, and for each segment what its editions already carried and the editor's
-choices. :meth:`Pool.candidates` then picks a segment's candidates in memory.
+chosen items' summaries need that, see :func:`texts`), their tags and sources
+(:mod:`digest.compose.recent`, which can keep them between loads), their engagement, and
+for each segment what its editions already carried and the editor's choices.
+:meth:`Pool.candidates` then picks a segment's candidates in memory.
 
 A segment's candidates are the articles first seen since its last edition, published
 within its lookback window, carrying one of its ``include_tags`` (any article when it
@@ -23,18 +24,10 @@ from sqlalchemy.orm import Session
 
 from digest.compose.candidate import Candidate
 from digest.compose.editor_changes import EditorChanges, load_changes
+from digest.compose.recent import RecentArticles, read_recent
 from digest.settings import SegmentSettings
 from digest.store.engagement import engagement, engagement_since
-from digest.store.images import Image
-from digest.store.models import (
-    Article,
-    ArticleTag,
-    Edition,
-    EditionItem,
-    EditorAction,
-    EditorChoice,
-    Source,
-)
+from digest.store.models import Article, Edition, EditionItem, EditorAction, EditorChoice
 
 
 @dataclass
@@ -69,7 +62,16 @@ class Pool:
                 self.by_story.setdefault(article.cluster_id, []).append(article)
 
     @classmethod
-    def load(cls, session: Session, segments: Sequence[SegmentSettings], now: datetime) -> Pool:
+    def load(
+        cls,
+        session: Session,
+        segments: Sequence[SegmentSettings],
+        now: datetime,
+        *,
+        recent: RecentArticles | None = None,
+    ) -> Pool:
+        """The pool of ``segments`` at ``now``; ``recent`` keeps the articles between loads
+        (the desk's), read again only when they changed."""
         names = sorted({s.name for s in segments})
         histories = {name: History() for name in names}
         for name, latest, cutoff in session.execute(
@@ -79,54 +81,9 @@ class Pool:
         ):
             histories[name].latest, histories[name].cutoff = latest, cutoff
         since = now - timedelta(days=max((s.lookback_days for s in segments), default=0))
-        recent = Article.published_at >= since
-        tags: dict[int, list[str]] = {}
-        for article_id, tag in session.execute(
-            select(ArticleTag.article_id, ArticleTag.tag).join(Article).where(recent)
-        ):
-            tags.setdefault(article_id, []).append(tag)
-        rows = session.execute(
-            select(
-                Article.id,
-                Article.url,
-                Article.title,
-                Article.author,
-                Article.published_at,
-                Article.first_seen_at,
-                Article.cluster_id,
-                Article.content_hash,
-                Source.name,
-                Source.title,
-                Article.image_url,
-                Article.image_alt,
-                Article.image_width,
-                Article.image_height,
-            )
-            .join(Source, Source.id == Article.source_id)
-            .where(recent)
-        )
-        articles = []
-        for ident, url, title, author, published, seen, cluster, digest, name, outlet, *pic in rows:
-            tagged = tuple(sorted(tags.get(ident, ())))
-            articles.append(
-                Candidate(
-                    ident,
-                    url,
-                    title,
-                    author or "",
-                    published,
-                    seen,
-                    cluster,
-                    digest or "",
-                    name,
-                    outlet or name,
-                    tagged,
-                    frozenset(tagged),
-                    Image.stored(*pic),
-                )
-            )
+        articles = recent.read(session, since) if recent else read_recent(session, since)
         story = func.coalesce(Article.cluster_id, Article.id)
-        stories_in_window = select(story).where(recent)
+        stories_in_window = select(story).where(Article.published_at >= since)
         for name, article_id, carried_story in session.execute(
             select(Edition.segment, EditionItem.article_id, story)
             .join(Edition, Edition.id == EditionItem.edition_id)

@@ -16,6 +16,7 @@ from digest.clock import utcnow
 from digest.compose.edition import Draft, DraftItem, compose
 from digest.compose.editor_choices import sent_in
 from digest.compose.pool import Pool
+from digest.compose.recent import RecentArticles
 from digest.compose.summarise import Summariser
 from digest.config import Config
 from digest.deliver.message import personalise
@@ -131,13 +132,15 @@ def next_edition(
     *,
     group: Topics | None = None,
     now: datetime | None = None,
+    recent: RecentArticles | None = None,
 ) -> NextEditionView:
     """The segment's next edition, shown as the readers of ``group`` get it (None: the
-    whole edition, as readers who follow no tag get it)."""
+    whole edition, as readers who follow no tag get it). ``recent``: the articles a
+    long-lived caller keeps between composes (see :mod:`digest.compose.recent`)."""
     now = now or utcnow()
     settings = config.segment(segment)
     with store.session() as session:
-        pool = Pool.load(session, [settings], now)
+        pool = Pool.load(session, [settings], now, recent=recent)
         draft = compose_next(session, config, settings, now, pool=pool)
         left_out = left_out_of(session, draft, pool, now)
         groups = groups_of(session, draft) if settings.personalised and draft.items else ()

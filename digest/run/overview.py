@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from digest.clock import utcnow
 from digest.compose.pool import Pool
+from digest.compose.recent import RecentArticles
 from digest.config import Config
 from digest.deliver.recipients import segment_rule
 from digest.deliver.status import edition_status
@@ -61,13 +62,19 @@ class SegmentOverview:
     last: EditionFigures | None
 
 
-def overview(store: Store, config: Config, now: datetime | None = None) -> list[SegmentOverview]:
-    """Every segment, in the config's order."""
+def overview(
+    store: Store,
+    config: Config,
+    now: datetime | None = None,
+    recent: RecentArticles | None = None,
+) -> list[SegmentOverview]:
+    """Every segment, in the config's order; ``recent`` as for
+    :func:`~digest.run.desk_view.next_edition`."""
     now = now or utcnow()
     segments = list(config.segments.values())
     found = []
     with store.session() as session:
-        pool = Pool.load(session, segments, now)  # read once for every segment
+        pool = Pool.load(session, segments, now, recent=recent)  # one read for every segment
         for segment in segments:
             draft = compose_next(session, config, segment, now, pool=pool, summariser=NoSummaries())
             state = state_of(session, config, draft, waiting_hold(session, segment.name), now)

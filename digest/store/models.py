@@ -6,6 +6,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Enum,
     Float,
@@ -394,3 +395,13 @@ class HeldEdition(Base):
     decided_by: Mapped[str] = mapped_column(String(320), default="")  # "" the deadline rule
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     edition_id: Mapped[int | None] = mapped_column(ForeignKey("editions.id", ondelete="SET NULL"))
+
+
+class StoreChange(Base):
+    """How many times a kind of data changed, counted by the database's triggers (see
+    :mod:`digest.store.changes`)."""
+
+    __tablename__ = "store_changes"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    serial: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")

@@ -19,7 +19,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from digest.compose.recent import RecentArticles
 from digest.run.editors import EditorInfo, editor_by_id
+from digest.web.desk.frames import Frames
 from digest.web.desk.session import DeskSession, Sessions
 from digest.web.forms import BadRequest, Fields, first, read_fields
 from digest.web.ratelimit import RateLimiter
@@ -85,6 +87,8 @@ class Desk:
         )
         self.by_client = RateLimiter(desk.login_limit, desk.login_window)
         self.by_address = RateLimiter(desk.login_limit, desk.login_window)
+        self.frames = Frames()  # the email each page was shown with, for its frame
+        self.recent = RecentArticles()  # the articles every compose starts from, kept
 
     def now(self) -> float:
         return self.web.clock().timestamp()
@@ -217,7 +221,10 @@ class Desk:
                     403,
                 )
             visit.flash = None
-            return await endpoint(request, visit)
+            try:
+                return await endpoint(request, visit)
+            finally:
+                self.frames.clear()  # no frame shows an email composed before the change
 
         return guarded
 

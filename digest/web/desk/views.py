@@ -39,7 +39,9 @@ def routes(desk: Desk) -> list[BaseRoute]:
         )
 
     async def home(request: Request, visit: Visit) -> Response:
-        segments = await run_in_threadpool(engine.overview, store, config, now=web.clock())
+        segments = await run_in_threadpool(
+            engine.overview, store, config, now=web.clock(), recent=desk.recent
+        )
         links = {s.segment: desk.segment_url(s.segment) for s in segments}
         return page("home", visit, {"segments": segments, "links": links})
 
@@ -65,10 +67,19 @@ def routes(desk: Desk) -> list[BaseRoute]:
         if segment not in config.segments:
             return not_found(visit, f"There is no segment {segment!r} on this desk.")
         group = group_of(request.query_params.get("group", ""))
-        shown = await run_in_threadpool(
-            engine.next_edition, store, config, segment, group=group, now=web.clock()
-        )
-        return HTMLResponse(in_new_tab(shown.html), headers=PREVIEW_HEADERS)
+        html = desk.frames.take((visit.session.csrf, segment, group_param(group)), desk.now())
+        if html is None:  # not the frame of the page just shown: compose it
+            shown = await run_in_threadpool(
+                engine.next_edition,
+                store,
+                config,
+                segment,
+                group=group,
+                now=web.clock(),
+                recent=desk.recent,
+            )
+            html = shown.html
+        return HTMLResponse(in_new_tab(html), headers=PREVIEW_HEADERS)
 
     async def history(request: Request, visit: Visit) -> Response:
         segment = str(request.path_params["segment"])
@@ -136,10 +147,18 @@ async def segment_page(
     """A segment's next edition; ``stale`` lists what changed under an editor's approval."""
     web, config = desk.web, desk.web.config
     shown = await run_in_threadpool(
-        engine.next_edition, web.store, config, segment, group=group, now=web.clock()
+        engine.next_edition,
+        web.store,
+        config,
+        segment,
+        group=group,
+        now=web.clock(),
+        recent=desk.recent,
     )
     entries = await run_in_threadpool(engine.log, web.store, segment, limit=50)
     chosen = group_param(shown.group)
+    if shown.items and view != "text":  # the page has a frame: it shows this email
+        desk.frames.leave((visit.session.csrf, segment, chosen), shown.html, desk.now())
     here = {"group": chosen} if chosen else {}
     context = {
         "shown": shown,
