@@ -188,22 +188,22 @@ def _is_image(content: Any) -> bool:
 def _summary_html(item: Any, captions: Collection[str] = ()) -> str:
     """The item's summary when it has content of its own besides (else the summary is the
     body, and no standfirst); a Media RSS description filed as content is no content."""
-    has_content = any(
-        " ".join(str(c.get("value") or "").split()) not in captions
-        for c in item.get("content", [])
-        if c.get("value")
-    )
-    return str(item.get("summary", "")) if has_content else ""
+    return str(item.get("summary", "")) if _content(item, captions) else ""
 
 
 def _body_html(item: Any, captions: Collection[str] = ()) -> str:
     """The item's content (a Media RSS description, which feedparser files as content, is
     a caption, not the article), else its summary."""
+    return _content(item, captions) or str(item.get("summary", ""))
+
+
+def _content(item: Any, captions: Collection[str]) -> str:
+    """The item's first content that is not one of the ``captions``; "" for none."""
     for content in item.get("content", []):
         value = str(content.get("value") or "")
         if value and " ".join(value.split()) not in captions:
             return value
-    return str(item.get("summary", ""))
+    return ""
 
 
 def _when(item: Any) -> datetime | None:
