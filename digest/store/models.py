@@ -232,6 +232,8 @@ class Batch(Base):
     variant_id: Mapped[int | None] = mapped_column(
         ForeignKey("edition_variants.id", ondelete="CASCADE")
     )
+    # When the batch may be claimed: a local-time edition's wave; None is at once.
+    release_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class EditionVariant(Base):
@@ -259,6 +261,9 @@ class SegmentLock(Base):
 
     segment: Mapped[str] = mapped_column(String(100), primary_key=True)
     locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The newest scheduled slot a run handled, as its wall-clock time in the segment's
+    # zone ("YYYY-MM-DDTHH:MM"); "" when none has been.
+    last_slot: Mapped[str] = mapped_column(String(20), default="", server_default="")
 
 
 class ArticleSignature(Base):
