@@ -21,7 +21,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from digest.clock import Clock, utcnow
-from digest.deliver import ledger
+from digest.deliver import ledger, shutdown
 from digest.deliver.headers import list_id
 from digest.deliver.links import Links, signer
 from digest.deliver.message import Outgoing
@@ -100,7 +100,8 @@ def send_pending(
     stop: Callable[[], bool] | None = None,
 ) -> tuple[int, list[DeliveryError]]:
     """Send pending batches of the edition from ``threads`` threads of this process, each
-    until none is left (or ``limit`` batches, or ``stop()`` says so, or one failed).
+    until none is left (or ``limit`` batches, or ``stop()`` says so, or this process was
+    asked to stop (:mod:`digest.deliver.shutdown`), or one failed).
     Returns the recipients accepted and the errors that stopped a thread."""
     with store.session() as session:
         outgoing = outgoing_for(settings, session.get_one(Edition, edition_id))
@@ -160,7 +161,7 @@ class _Sender:
             return
         try:
             done = 0
-            claimed = self._step(worker, None, go_on=True)
+            claimed = self._step(worker, None, go_on=not shutdown.requested())
             while claimed is not None:
                 number, rows, outgoing = claimed
                 finished = self._attempt(backend, number, rows, outgoing)
@@ -168,7 +169,7 @@ class _Sender:
                 error = finished.error
                 stop = error is not None and not error.permanent
                 go_on = not stop and not self.errors and (limit is None or done < limit)
-                go_on = go_on and not self.stop()
+                go_on = go_on and not self.stop() and not shutdown.requested()
                 claimed = self._step(worker, finished, go_on=go_on)
                 self._count(finished, len(rows))
                 if stop and error is not None:
