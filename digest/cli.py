@@ -25,6 +25,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "approve",
         "Approve the segment's held edition and send it through the ledger.",
     ),
+    "due": (
+        "run",
+        "due",
+        "Show each segment's schedule, last slot, next slot, and whether it is due now.",
+    ),
     "editors": (
         "editors",
         "editors_group",
@@ -49,14 +54,22 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "score parts, reason and summary, each left-out candidate with its reason, and the HTML.",
     ),
     "resume": ("deliver", "resume", "Continue every unfinished edition from the ledger."),
-    "run": ("run", "run", "Ingest all sources, then compose, render and deliver every segment."),
-    "schedule": ("run", "schedule", "Run every segment on its cron schedule until interrupted."),
+    "run": (
+        "run",
+        "run",
+        "Continue unfinished editions, then ingest and send every segment that is due.",
+    ),
+    "schedule": (
+        "run",
+        "schedule",
+        "Send every segment when it is due, until stopped (SIGTERM or Ctrl-C).",
+    ),
     "segments": (
         "audience",
         "segments",
         "Show each segment's audience rule, how many it matches and how many are sendable.",
     ),
-    "send": ("run", "send", "Send one segment's next edition now (for system cron)."),
+    "send": ("run", "send", "Send one segment's next edition now, whether due or not."),
     "serve": (
         "web",
         "serve",

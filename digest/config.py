@@ -77,6 +77,10 @@ class Config:
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.general.timezone)
 
+    def segment_zone(self, name: str) -> ZoneInfo:
+        """The time zone the segment's schedule is read in (its own, or [digest] timezone)."""
+        return ZoneInfo(self.segment(name).timezone or self.general.timezone)
+
     @property
     def segment_lists(self) -> frozenset[str]:
         """The lists that some segment sends to."""
@@ -284,6 +288,17 @@ def _validate(config: Config, inherited: dict[str, set[str]]) -> None:
         problem = check_cron(segment.schedule)
         if problem:
             raise ConfigError(f"{where} {table(segment, 'schedule')} schedule: {problem}")
+        if segment.timezone:
+            try:
+                ZoneInfo(segment.timezone)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ConfigError(
+                    f"{where} {table(segment, 'timezone')} timezone: unknown time zone "
+                    f"{segment.timezone!r} for segment {segment.name}; use an IANA name such as "
+                    "Europe/London, or leave it empty for [digest] timezone"
+                ) from None
+        if segment.catch_up < 0:
+            raise ConfigError(f"{where} {table(segment, 'catch_up')} catch_up: minutes, 0 or more")
         if segment.max_items < 1:
             raise ConfigError(
                 f"{where} {table(segment, 'max_items')} max_items: must be at least 1"

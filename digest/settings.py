@@ -346,7 +346,22 @@ class SegmentSettings:
     min_items: int = setting(
         1, "Send only with at least this many new items; fewer wait for the next run."
     )
-    schedule: str = setting("0 7 * * *", "Cron expression (5 fields) for `digest schedule`.")
+    schedule: str = setting(
+        "0 7 * * *",
+        "Cron expression (5 fields) of the segment's slots, read in its timezone: `digest run` "
+        "from cron and `digest schedule` send an edition when a slot has come (`digest due`).",
+    )
+    timezone: str = setting(
+        "",
+        'IANA time zone the schedule is read in, e.g. "America/New_York"; empty means '
+        "[digest] timezone.",
+    )
+    catch_up: int = setting(
+        720,
+        "Minutes after a slot within which a missed slot is still sent (720 = 12 hours): one "
+        "edition for any number of missed slots. A slot missed by longer is reported once and "
+        "skipped; the next slot sends.",
+    )
     subject: str = setting(
         "",
         "Subject line; {title}, {top_headline}, {count}, {date} fill in. Empty: the top "

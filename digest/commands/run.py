@@ -1,41 +1,67 @@
-"""``digest run``, ``digest send`` and ``digest schedule``: the main job, now or on schedule."""
+"""``digest run``, ``digest send``, ``digest due`` and ``digest schedule``: the main job,
+when it is due or now."""
 
 from __future__ import annotations
 
+import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
+from typing import IO, Any
 
 import click
 
+from digest.clock import utcnow
 from digest.commands.audience import print_merge
 from digest.commands.intake import print_reports
 from digest.commands.options import backend_option, config_option
 from digest.config import Config, load_config
+from digest.deliver import shutdown
 from digest.deliver.backends import make_backend
-from digest.errors import DigestError
+from digest.errors import UsageError
 from digest.intake.ingest import SourceReport
-from digest.run.approval import apply_deadline
 from digest.run.delivery import delivery_settings
-from digest.run.job import JobResult, main_job
+from digest.run.due import Due, due_segments
+from digest.run.job import JobResult, due_job, main_job
 from digest.run.report import SegmentReport, delivered_word
-from digest.run.schedule import build_scheduler
+from digest.run.scheduler import run_schedule
 from digest.run.subscribers_file import AudienceReport
 from digest.store.database import open_store
-from subscribers.errors import AudienceError
+
+STOPPED = "stopped: the batch in hand was finished; what is left is pending for the next run"
 
 
 @click.command()
 @config_option
 @backend_option
-@click.option("--segment", "segments", multiple=True, help="Only this segment (repeatable).")
-def run(config_path: Path, backend: str | None, segments: tuple[str, ...]) -> None:
-    """Ingest all sources, then compose, render and deliver every segment."""
+@click.option("--all", "every", is_flag=True, help="Every segment now, whether due or not.")
+@click.option(
+    "--segment",
+    "segments",
+    multiple=True,
+    help="This segment now, whether due or not (repeatable).",
+)
+def run(config_path: Path, backend: str | None, every: bool, segments: tuple[str, ...]) -> None:
+    """Continue unfinished editions, then ingest and send every segment that is due.
+
+    A segment is due when its schedule has had a slot since its last edition (one edition
+    for any number of missed slots within its catch_up; older ones are reported and
+    skipped); a segment never sent is due at once. With nothing due, nothing is fetched and
+    one line says when each segment is next due. For cron: `*/5 * * * * digest run`.
+    """
     config = load_config(config_path)
+    if every and segments:
+        raise UsageError("--all runs every segment; leave out --segment, or --all")
     check_usage(config, backend, segments)
     with open_store(config.database_url) as store:
-        names = segments or tuple(config.segments)
-        result = main_job(store, config, backend or "", names, Printer(config))
+        if every or segments:
+            names = segments or tuple(config.segments)
+            result = main_job(store, config, backend or "", names, Printer(config))
+        else:
+            result = due_job(store, config, backend or "", Printer(config))
+            print_missed(result)
     finish(result, backend or config.general.backend)
 
 
@@ -52,7 +78,7 @@ def run(config_path: Path, backend: str | None, segments: tuple[str, ...]) -> No
 def send(
     config_path: Path, backend: str | None, segments: tuple[str, ...], slot: str, no_ingest: bool
 ) -> None:
-    """Send one segment's next edition now (for system cron)."""
+    """Send one segment's next edition now, whether due or not."""
     config = load_config(config_path)
     check_usage(config, backend, segments)
     with open_store(config.database_url) as store:
@@ -64,38 +90,50 @@ def send(
 
 @click.command()
 @config_option
+@click.option("--at", "at", default="", help="ISO 8601 time to ask about instead of now.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array, for scripts.")
+def due(config_path: Path, at: str, as_json: bool) -> None:
+    """Show each segment's schedule, last slot, next slot, and whether it is due now.
+
+    TIME for --at is ISO 8601 (2026-12-05T08:00, or with an offset); without an offset it
+    is read in the [digest] timezone. Times are shown in each segment's zone.
+    """
+    config = load_config(config_path)
+    now = moment_of(at, config) if at else utcnow()
+    with open_store(config.database_url) as store:
+        found = due_segments(store, config, now)
+    if as_json:
+        click.echo(json.dumps([due_record(d) for d in found], indent=2, ensure_ascii=False))
+    else:
+        print_due(found, now if at else None)
+
+
+@click.command()
+@config_option
 @backend_option
 def schedule(config_path: Path, backend: str | None) -> None:
-    """Run every segment on its cron schedule until interrupted."""
+    """Send every segment when it is due, until stopped (SIGTERM or Ctrl-C).
+
+    Prints what `digest due` prints, then checks at each slot (and each minute) what a cron
+    `digest run` would; every line starts with its time. A stop finishes the batch in hand
+    and exits 0; what is left is pending for the next run.
+    """
     config = load_config(config_path)
     check_usage(config, backend, ())
+    used = backend or config.general.backend
+    shutdown.reset()
+    with stamped(config), open_store(config.database_url) as store, shutdown.on_signals():
+        print_due(due_segments(store, config, utcnow()))
 
-    with open_store(config.database_url) as store:
+        def told(result: JobResult) -> None:
+            print_missed(result)
+            if result.segments:
+                print_table(result.segments, used)
+            if not result.idle:
+                print_next(result.schedules)
 
-        def job(segment: str, slot: str) -> None:
-            try:
-                result = main_job(
-                    store, config, backend or "", (segment,), Printer(config), slot=slot
-                )
-                print_table(result.segments, backend or config.general.backend)
-            except (DigestError, AudienceError) as e:  # the scheduler keeps going
-                click.echo(f"error: {segment} {slot}: {e}", err=True)
-
-        def deadline(segment: str) -> None:
-            try:
-                report = apply_deadline(store, config, segment, backend=backend or "")
-                if report is not None:
-                    print_table([report], backend or config.general.backend)
-            except (DigestError, AudienceError) as e:  # the scheduler keeps going
-                click.echo(f"error: {segment} approval deadline: {e}", err=True)
-
-        scheduler = build_scheduler(config, job, deadline)
-        for each in scheduler.get_jobs():
-            click.echo(f"scheduled {each.name} ({each.trigger}) in {config.general.timezone}")
-        try:
-            scheduler.start()
-        except (KeyboardInterrupt, SystemExit):
-            click.echo("scheduler stopped")
+        run_schedule(store, config, backend or "", Printer(config), told)
+        click.echo(STOPPED)
 
 
 def check_usage(config: Config, backend: str | None, segments: Sequence[str]) -> None:
@@ -120,10 +158,122 @@ class Printer:
 
 
 def finish(result: JobResult, backend: str) -> None:
-    """The results table, then exit 1 when anything failed (the rest was done and stored)."""
-    print_table(result.segments, backend)
+    """The results table, then when each segment not due is next due; exit 1 when anything
+    failed (the rest was done and stored)."""
+    if result.segments or not result.schedules:
+        print_table(result.segments, backend)
+    print_next(result.schedules)
     if result.failed:
         sys.exit(1)
+
+
+def print_missed(result: JobResult) -> None:
+    """One line per missed slot (reported once: the slot is recorded as handled)."""
+    for missed in result.missed:
+        click.echo(f"{missed.segment}: {missed.why}")
+
+
+def print_next(schedules: Sequence[Due]) -> None:
+    """One line: when each segment that was not due is next due."""
+    waiting = [d for d in schedules if not d.due]
+    if not waiting:
+        return
+    first = "nothing due" if len(waiting) == len(schedules) else "not due"
+    click.echo(f"{first}; next: " + ", ".join(f"{d.segment} {d.shown(d.next_at)}" for d in waiting))
+
+
+def print_due(found: Sequence[Due], at: datetime | None = None) -> None:
+    """The table of `digest due`: one row per segment, times in the segment's zone."""
+    header = ("segment", "schedule", "last slot", "next slot", "due", "why")
+    rows = [
+        (
+            d.segment,
+            d.schedule,
+            d.shown(d.latest_at),
+            d.shown(d.next_at),
+            "yes" if d.due else d.state if d.state != "waiting" else "no",
+            d.why,
+        )
+        for d in found
+    ]
+    if at is not None:
+        click.echo(f"at {at.isoformat(timespec='minutes')}:")
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(5)]
+    for row in (header, *rows):
+        click.echo(
+            "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:5])) + "  " + row[5]
+        )
+
+
+def due_record(found: Due) -> dict[str, Any]:
+    """One segment of `digest due --json`; times ISO 8601 in the segment's zone."""
+
+    def iso(when: datetime | None) -> str | None:
+        return when.astimezone(found.zone).isoformat() if when is not None else None
+
+    return {
+        "segment": found.segment,
+        "schedule": found.schedule,
+        "timezone": found.zone.key,
+        "last_slot": iso(found.latest_at),
+        "next_slot": iso(found.next_at),
+        "due": found.due,
+        "state": found.state,
+        "why": found.why,
+        "run_key": found.slot if found.due else "",
+    }
+
+
+def moment_of(text: str, config: Config) -> datetime:
+    """``--at``'s ISO 8601 time; without an offset, in the [digest] timezone."""
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(
+            f"--at {text!r}: not an ISO 8601 time; write e.g. 2026-12-05T08:00 or "
+            "2026-12-05T08:00+01:00"
+        ) from None
+    return when if when.tzinfo is not None else when.replace(tzinfo=config.zone)
+
+
+class Stamped:
+    """A text stream that starts every line with the time it is written, ISO 8601 with
+    the offset of the [digest] timezone: a long-running command's log."""
+
+    def __init__(self, stream: IO[str], config: Config) -> None:
+        self.stream = stream
+        self.zone = config.zone
+        self.fresh = True  # the next character starts a line
+
+    def write(self, text: str) -> int:
+        for piece in text.splitlines(keepends=True):
+            if self.fresh:
+                self.stream.write(utcnow().astimezone(self.zone).isoformat(timespec="seconds"))
+                self.stream.write(" ")
+            self.stream.write(piece)
+            self.fresh = piece.endswith("\n")
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return False  # no progress bars in a log
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+@contextmanager
+def stamped(config: Config) -> Iterator[None]:
+    """Standard output and error stamped (:class:`Stamped`) while inside."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout = Stamped(sys.stdout, config)
+    sys.stderr = Stamped(sys.stderr, config)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
 
 
 def print_table(reports: Sequence[SegmentReport], backend: str) -> None:

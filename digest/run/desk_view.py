@@ -208,7 +208,7 @@ def state_of(
     latest = session.scalar(
         select(func.max(Edition.created_at)).where(Edition.segment == segment.name)
     )
-    due = last_run(segment.schedule, config.zone, now)
+    due = last_run(segment.schedule, config.segment_zone(segment.name), now)
     if latest is not None and due is not None and latest >= due:
         return SENT  # this period's edition went out, and nothing is new since
     return NOTHING_NEW

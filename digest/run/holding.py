@@ -95,7 +95,8 @@ def held_run(run: Recorder, segment: SegmentSettings, now: datetime, slot: str) 
         return SegmentReport(segment.name, note=why)
     try:
         with store.session() as session:
-            made = hold(session, segment, slot, now, config.zone, notify=bool(config.desk.notify))
+            zone = config.segment_zone(segment.name)  # the slot's wall time is read there
+            made = hold(session, segment, slot, now, zone, notify=bool(config.desk.notify))
             if isinstance(made, Held):
                 write_log(session, segment.name, RULE, HOLD, held_line(slot), now)
     except IntegrityError:

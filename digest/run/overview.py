@@ -57,7 +57,7 @@ class SegmentOverview:
     readers: int  # active readers the audience rule matches
     schedule_words: str  # "every Monday at 08:00"
     timezone: str
-    next_run: datetime | None  # in the configured zone
+    next_run: datetime | None  # in the segment's zone
     state: str  # as NextEditionView.state
     last: EditionFigures | None
 
@@ -90,8 +90,8 @@ def overview(
                     title=title_of(draft),
                     readers=sizes(session, segment_rule(segment))[1],
                     schedule_words=in_words(segment.schedule),
-                    timezone=config.general.timezone,
-                    next_run=next_run(segment.schedule, config.zone, now),
+                    timezone=config.segment_zone(segment.name).key,
+                    next_run=next_run(segment.schedule, config.segment_zone(segment.name), now),
                     state=state,
                     last=figures(session, config, latest) if latest is not None else None,
                 )

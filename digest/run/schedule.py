@@ -1,99 +1,18 @@
-"""Run segments on their cron schedules with APScheduler, each firing keyed by its slot."""
+"""A segment's cron schedule in words, and its firings before and after a moment in a zone
+(the desk's overview). Which slots are due is :mod:`digest.run.due`'s; their wall-clock
+arithmetic :mod:`digest.run.slots`'."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from apscheduler.schedulers.blocking import BlockingScheduler
-from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
-
-from digest.config import Config
-
-MISFIRE_GRACE_SECONDS = 300
-
-SegmentJob = Callable[[str, str], None]
-"""Called with (segment name, slot) when a segment's schedule fires."""
-DeadlineJob = Callable[[str], None]
-"""Called with a segment's name at the approval deadline after each of its firings."""
 
 
 def trigger_for(expression: str, zone: ZoneInfo) -> CronTrigger:
     return CronTrigger.from_crontab(expression, timezone=zone)
-
-
-def slot_for(trigger: CronTrigger, zone: ZoneInfo, now: datetime) -> str:
-    """The run key of the firing due at ``now``: its local wall-clock minute.
-
-    APScheduler may fire a 03:30 job twice when the clocks go back; both firings
-    have the same local time, so they share a slot and the second is a no-op.
-    """
-    due = trigger.get_next_fire_time(None, now - timedelta(seconds=MISFIRE_GRACE_SECONDS))
-    when = (due or now).astimezone(zone)
-    return "cron " + when.strftime("%Y-%m-%dT%H:%M")
-
-
-def build_scheduler(
-    config: Config, job: SegmentJob, deadline_job: DeadlineJob | None = None
-) -> BlockingScheduler:
-    """A blocking scheduler in the configured zone with one cron job per segment, and for
-    each segment that waits for approval with a deadline, a job at that deadline."""
-    zone = config.zone
-    scheduler = BlockingScheduler(
-        timezone=zone,
-        job_defaults={
-            "coalesce": True,
-            "max_instances": 1,
-            "misfire_grace_time": MISFIRE_GRACE_SECONDS,
-        },
-    )
-    for segment in config.segments.values():
-        trigger = trigger_for(segment.schedule, zone)
-        scheduler.add_job(
-            _fire,
-            trigger,
-            args=(job, segment.name, trigger, zone),
-            id=f"segment:{segment.name}",
-            name=f"digest {segment.name}",
-            replace_existing=True,
-        )
-        minutes = segment.approval_deadline
-        if deadline_job is not None and segment.approval == "required" and minutes > 0:
-            scheduler.add_job(
-                deadline_job,
-                AfterTrigger(trigger, timedelta(minutes=minutes)),
-                args=(segment.name,),
-                id=f"deadline:{segment.name}",
-                name=f"approval deadline of {segment.name}",
-                replace_existing=True,
-            )
-    return scheduler
-
-
-class AfterTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler has no type hints
-    """Fires ``delay`` after each firing of ``trigger``: at the approval deadline."""
-
-    def __init__(self, trigger: CronTrigger, delay: timedelta) -> None:
-        self.trigger = trigger
-        self.delay = delay
-
-    def get_next_fire_time(
-        self, previous_fire_time: datetime | None, now: datetime
-    ) -> datetime | None:
-        previous = previous_fire_time - self.delay if previous_fire_time else None
-        fire = _fire_after(self.trigger, previous, now - self.delay)
-        return None if fire is None else fire + self.delay
-
-    def __str__(self) -> str:
-        return f"{self.delay.total_seconds() / 60:g} minutes after {self.trigger}"
-
-
-def _fire(job: SegmentJob, segment: str, trigger: CronTrigger, zone: ZoneInfo) -> None:
-    now = datetime.now(zone)
-    job(segment, slot_for(trigger, zone, now))
 
 
 def next_run(expression: str, zone: ZoneInfo, now: datetime) -> datetime | None:

@@ -3,13 +3,14 @@ group), record it with its recipients, and start sending it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from digest.clock import utcnow
 from digest.compose.edition import Draft, compose
 from digest.compose.pool import Pool
 from digest.config import Config
+from digest.deliver import shutdown
 from digest.deliver.progress import Progress
 from digest.deliver.recipients import Topics, audience, reader_groups, variant_draft
 from digest.deliver.settings import DeliverySettings
@@ -32,6 +33,8 @@ from digest.run.sending import send_workers, start_send
 from digest.settings import SegmentSettings
 from digest.store.database import Store
 
+STOPPING = "not started: the process was asked to stop"
+
 
 def slot_now(config: Config, now: datetime) -> str:
     """The run key of an unscheduled run: the local minute."""
@@ -46,10 +49,13 @@ def run_segments(
     *,
     now: datetime | None = None,
     slot: str = "",
+    slots: Mapping[str, str] | None = None,
 ) -> list[SegmentReport]:
     """Run each named segment once; one segment's failure never stops the others.
 
-    ``backend`` names the delivery backend; empty means the configured one.
+    ``backend`` names the delivery backend; empty means the configured one. ``slots`` gives
+    some segments their own run key; the others get ``slot``, else the minute's. Once the
+    process is asked to stop (:mod:`digest.deliver.shutdown`) no other segment starts.
     """
     now = now or utcnow()
     settings = delivery_settings(config)
@@ -59,9 +65,12 @@ def run_segments(
     finishers: list[Finisher] = []
     with send_workers(store, settings) as workers:
         for name in names:
+            if shutdown.requested():
+                finishers.append(already(SegmentReport(name, note=STOPPING)))
+                continue
             try:
                 segment = config.segment(name)
-                slot_key = slot or slot_now(config, now)
+                slot_key = (slots or {}).get(name) or slot or slot_now(config, now)
                 run = SegmentRun(store, config, settings, backend, pool, workers)
                 finish = run.start(segment, now, slot_key)
             except DigestError as e:

@@ -1,0 +1,60 @@
+"""``digest schedule``'s loop: the due pass of a cron ``digest run``
+(:func:`~digest.run.job.due_job`) each time a segment's slot or an approval deadline comes,
+and at least once a minute, until the process is asked to stop.
+
+Each pass decides what is due exactly as a cron job does and keys each edition by its slot,
+so a scheduler and a cron job on one store still send once per slot. On SIGTERM or Ctrl-C
+(:mod:`digest.deliver.shutdown`) the pass in hand finishes the batch it is sending, starts
+no other segment, and the loop ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from digest.clock import Clock, utcnow
+from digest.config import Config
+from digest.deliver import shutdown
+from digest.run.due import due_segments
+from digest.run.job import JobResult, JobWatcher, due_job
+from digest.store.database import Store
+from digest.store.models import HeldEdition, HoldStatus
+
+LONGEST_SLEEP = timedelta(minutes=1)  # also catches what other processes changed
+SHORTEST_SLEEP = 1.0  # seconds: a wake a little early never spins
+
+
+def run_schedule(
+    store: Store,
+    config: Config,
+    backend: str,
+    watcher: JobWatcher,
+    told: Callable[[JobResult], None],
+    clock: Clock = utcnow,
+) -> None:
+    """Due passes until a stop is requested; ``told`` hears what each pass did."""
+    while not shutdown.requested():
+        told(due_job(store, config, backend, watcher, now=clock()))
+        if shutdown.requested():
+            break
+        now = clock()
+        pause = (next_wake(store, config, now) - now).total_seconds()
+        shutdown.wait(max(pause, SHORTEST_SLEEP))
+
+
+def next_wake(store: Store, config: Config, now: datetime) -> datetime:
+    """The first of: any segment's next slot, any held edition's approval deadline, and a
+    minute from ``now``."""
+    wakes = [now + LONGEST_SLEEP]
+    wakes += [d.next_at for d in due_segments(store, config, now) if d.next_at is not None]
+    with store.session() as session:
+        deadlines = session.scalars(
+            select(HeldEdition.deadline_at).where(
+                HeldEdition.status == HoldStatus.waiting, HeldEdition.deadline_at.is_not(None)
+            )
+        )
+        wakes += [d for d in deadlines if d is not None and d > now]
+    return min(wakes)
