@@ -82,7 +82,17 @@ def test_main_job_writes_one_valid_message_per_recipient_and_then_nothing(
                 assert junk not in item, (path, junk)
     assert seen_seed >= sizes["politics-daily"]
 
+    # Each segment's slot has had its edition: the next run fetches nothing and says when
+    # each is next due; forced, every segment finds nothing new.
     code, out, err = run_cli(capsys, "run", "--config", str(newsroom))
+    assert code == 0, err
+    assert re.fullmatch(
+        "nothing due; next: "
+        + ", ".join(rf"{name} \d{{4}}-\d\d-\d\d \d\d:\d\d \w+" for name in sizes)
+        + "\n",
+        out,
+    ), out
+    code, out, err = run_cli(capsys, "run", "--all", "--config", str(newsroom))
     assert code == 0, err
     assert messages(outbox).keys() == found.keys()
     for name in sizes:

@@ -33,9 +33,10 @@ def run_schedule(
     backend: str,
     watcher: JobWatcher,
     told: Callable[[JobResult], None],
-    clock: Clock = utcnow,
+    clock: Clock | None = None,
 ) -> None:
     """Due passes until a stop is requested; ``told`` hears what each pass did."""
+    clock = clock or utcnow
     while not shutdown.requested():
         told(due_job(store, config, backend, watcher, now=clock()))
         if shutdown.requested():
