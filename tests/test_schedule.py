@@ -6,32 +6,42 @@ On 2026-10-25 Helsinki's clocks go back at 04:00, so 03:30 happens twice (+03:00
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta, timezone
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from apscheduler.schedulers.blocking import BlockingScheduler
-from apscheduler.triggers.cron import CronTrigger
-from helpers import rss_item, write_desk, write_rss
+from helpers import ROOT, rss_item, run_cli, write_desk, write_rss
+from sendgrid_standin import SendGridStandIn
 from sqlalchemy import select
 
-import digest.run.schedule
+import digest.commands.run
+import digest.run.scheduler
 from digest.cli import main
+from digest.commands.run import STOPPED
 from digest.config import Config, load_config
-from digest.intake.ingest import ingest_all
-from digest.run.schedule import build_scheduler, slot_for, trigger_for
+from digest.deliver import ledger, shutdown
+from digest.intake.ingest import SourceReport, ingest_all
+from digest.run.due import DUE, WAITING, due_segments
+from digest.run.job import due_job
 from digest.run.segments import run_segments
-from digest.run.subscribers_file import merge_subscribers_file
-from digest.store.database import Store
-from digest.store.models import Edition
+from digest.run.subscribers_file import AudienceReport, merge_subscribers_file
+from digest.store.database import Store, open_store
+from digest.store.models import Delivery, DeliveryStatus, Edition
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 FIRST = datetime(2026, 10, 25, 3, 30, tzinfo=timezone(timedelta(hours=3)))
 SECOND = datetime(2026, 10, 25, 3, 30, tzinfo=timezone(timedelta(hours=2)))
 SLOT = "cron 2026-10-25T03:30"
+DIGEST = (sys.executable, "-c", "from digest.cli import main; main()")
+SECRETS = {"SENDGRID_API_KEY": "SG.test-key", "DIGEST_SECRET_KEY": "test-signing-key"}
 PEOPLE = {"ada@readers.example": "Ada Lovelace", "grace@readers.example": "Grace Hopper"}
 
 
@@ -52,6 +62,11 @@ STORIES = (
         "next winter after the education board signed a contract with the municipal utility.",
     ),
 )
+
+
+def environment() -> dict[str, str]:
+    paths = [str(ROOT), os.environ.get("PYTHONPATH", "")]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
 
 
 def write_feed(folder: Path, count: int) -> None:
@@ -97,68 +112,21 @@ def config(config_path: Path) -> Config:
     return load_config(config_path)
 
 
-@pytest.fixture
-def unstored_config(tmp_path: Path) -> Config:
-    """For tests that never open the store: no need to run them on each database."""
-    return load_config(write_newsroom(tmp_path / "desk", f"sqlite:///{tmp_path / 'unused.db'}"))
-
-
-def never(segment: str, slot: str) -> None:
-    raise AssertionError("no job should run here")
-
-
 def editions(store: Store) -> list[tuple[str, str]]:
     with store.session() as session:
         return [(e.segment, e.slot) for e in session.scalars(select(Edition).order_by(Edition.id))]
 
 
-class Clock(datetime):
-    """``datetime`` whose ``now()`` is set by the test."""
-
-    current: datetime = FIRST
-
-    @classmethod
-    def now(cls, tz: Any = None) -> Any:
-        return cls.current.astimezone(tz)
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[Clock]]:
-    monkeypatch.setattr(digest.run.schedule, "datetime", Clock)
-    Clock.current = FIRST
-    yield Clock
-
-
-def test_one_cron_job_per_segment_in_the_configured_zone(unstored_config: Config) -> None:
-    scheduler = build_scheduler(unstored_config, never)
-
-    assert not scheduler.running
-    assert str(scheduler.timezone) == "Europe/Helsinki"
-    jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert sorted(jobs) == ["segment:politics", "segment:weekly"]
-    for job in jobs.values():
-        assert isinstance(job.trigger, CronTrigger)
-        assert job.trigger.timezone == HELSINKI
-    # 03:30 in Helsinki, whatever the machine's zone: 00:30 UTC in summer, 01:30 in winter.
-    daily = jobs["segment:politics"].trigger
-    summer = daily.get_next_fire_time(None, datetime(2026, 7, 1, tzinfo=UTC))
-    winter = daily.get_next_fire_time(None, datetime(2026, 12, 1, tzinfo=UTC))
-    assert summer.astimezone(UTC) == datetime(2026, 7, 1, 0, 30, tzinfo=UTC)
-    assert winter.astimezone(UTC) == datetime(2026, 12, 1, 1, 30, tzinfo=UTC)
-    weekly = jobs["segment:weekly"].trigger
-    saturday = weekly.get_next_fire_time(None, datetime(2026, 10, 21, tzinfo=UTC))
-    assert saturday.astimezone(HELSINKI).replace(tzinfo=None) == datetime(2026, 10, 24, 9, 0)
-
-
-def test_both_firings_of_the_autumn_change_share_one_slot() -> None:
-    trigger = trigger_for("30 3 * * *", HELSINKI)
-
+def test_both_passes_of_the_autumn_change_share_one_slot(config: Config, store: Store) -> None:
     assert (SECOND - FIRST).total_seconds() == 3600  # one hour apart, same wall clock
-    assert slot_for(trigger, HELSINKI, FIRST) == SLOT
-    assert slot_for(trigger, HELSINKI, SECOND) == SLOT
-    # A firing a little late keeps its slot; the next day has its own.
-    assert slot_for(trigger, HELSINKI, SECOND + timedelta(minutes=3)) == SLOT
-    assert slot_for(trigger, HELSINKI, FIRST + timedelta(days=1)) == "cron 2026-10-26T03:30"
+    (daily, _) = due_segments(store, config, FIRST)
+    assert (daily.state, daily.slot) == (DUE, SLOT)
+    due_job(store, config, "outbox", Quiet(), now=FIRST)
+
+    (daily, weekly) = due_segments(store, config, SECOND)
+    assert daily.state == WAITING and weekly.state == WAITING
+    assert daily.next_at == datetime(2026, 10, 26, 3, 30, tzinfo=HELSINKI)
+    assert editions(store) == [("politics", SLOT), ("weekly", "cron 2026-10-24T09:00")]
 
 
 def test_a_second_run_in_the_same_slot_makes_no_second_edition(
@@ -198,66 +166,107 @@ def test_send_twice_with_one_slot_gives_one_edition(
     assert len(list((config_path.parent / "outbox").rglob("*.eml"))) == len(PEOPLE)
 
 
-def test_the_scheduled_job_is_called_with_segment_and_slot(
-    unstored_config: Config, clock: type[Clock]
-) -> None:
-    calls: list[tuple[str, str]] = []
-    scheduler = build_scheduler(
-        unstored_config, lambda segment, slot: calls.append((segment, slot))
-    )
-    job = next(j for j in scheduler.get_jobs() if j.id == "segment:politics")
-
-    job.func(*job.args)
-    clock.current = SECOND
-    job.func(*job.args)
-
-    assert calls == [("politics", SLOT), ("politics", SLOT)]
+Step = Callable[[], None]
 
 
-def test_a_job_firing_twice_on_the_autumn_change_sends_once(
-    config: Config, store: Store, tmp_path: Path, clock: type[Clock]
-) -> None:
-    backend = "outbox"
-    merge_subscribers_file(store, config, FIRST)
-    ingest_all(store, config, FIRST)
+class Quiet:
+    def merged(self, report: AudienceReport) -> None:
+        pass
 
-    def job(segment: str, slot: str) -> None:
-        ingest_all(store, config, clock.current)
-        run_segments(store, config, backend, [segment], now=clock.current, slot=slot)
-
-    scheduler = build_scheduler(config, job)
-    daily = next(j for j in scheduler.get_jobs() if j.id == "segment:politics")
-    daily.func(*daily.args)
-    write_feed(config.base_dir, 3)
-    clock.current = SECOND
-    daily.func(*daily.args)
-
-    assert editions(store) == [("politics", SLOT)]
-    assert len(list(config.outbox_dir.rglob("*.eml"))) == len(PEOPLE)
+    def ingested(self, reports: Sequence[SourceReport]) -> None:
+        pass
 
 
-def test_digest_schedule_runs_each_firing_through_send_with_its_slot(
+@pytest.fixture
+def stop_after(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[datetime, Step]]]:
+    """`digest schedule` on a clock that, at each wait, moves to the next given time and
+    takes the step given with it; asked to stop at the wait after the last."""
+    times = [FIRST]
+    monkeypatch.setattr(digest.run.scheduler, "utcnow", lambda: times[0])
+    monkeypatch.setattr(digest.commands.run, "utcnow", lambda: times[0])
+    later: list[tuple[datetime, Step]] = []
+
+    def wait(seconds: float) -> bool:
+        if later:
+            times[0], step = later.pop(0)
+            step()
+            return False
+        shutdown.request()
+        return True
+
+    monkeypatch.setattr(shutdown, "wait", wait)
+    yield later
+    shutdown.reset()
+
+
+STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d "
+
+
+def test_digest_schedule_says_what_is_due_and_sends_each_slot_once_with_stamped_lines(
     capsys: pytest.CaptureFixture[str],
     config_path: Path,
     store: Store,
-    clock: type[Clock],
-    monkeypatch: pytest.MonkeyPatch,
+    stop_after: list[tuple[datetime, Step]],
 ) -> None:
-    """``digest schedule`` with a start() that fires the daily job twice instead of blocking."""
+    """Passes at both 03:30s of the autumn change, with a new article between them."""
+    stop_after.append((SECOND, lambda: write_feed(config_path.parent, 3)))
+    code, out, err = run_cli(capsys, "schedule", "--config", str(config_path))
 
-    def fire_twice(scheduler: BlockingScheduler) -> None:
-        daily = next(j for j in scheduler.get_jobs() if j.id == "segment:politics")
-        daily.func(*daily.args)
-        write_feed(config_path.parent, 3)
-        clock.current = SECOND
-        daily.func(*daily.args)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert all(re.match(STAMP, line) for line in lines), out
+    assert lines[0].startswith("2026-10-25T03:30:00+03:00 segment ")
+    assert "every day at 03:30, Europe/Helsinki" in lines[1] and "never sent" in lines[1]
+    assert "every Saturday at 09:00, Europe/Helsinki" in lines[2]
+    assert lines[-1].endswith(STOPPED)
+    assert editions(store) == [("politics", SLOT), ("weekly", "cron 2026-10-24T09:00")]
+    assert len(list((config_path.parent / "outbox").rglob("*.eml"))) == 2 * len(PEOPLE)
 
-    monkeypatch.setattr(BlockingScheduler, "start", fire_twice)
-    main(["schedule", "--config", str(config_path)])
-    output = capsys.readouterr().out
 
-    assert "scheduled digest politics" in output
-    assert "in Europe/Helsinki" in output
-    assert f"already ran for slot {SLOT}" in output
-    assert editions(store) == [("politics", SLOT)]
-    assert len(list((config_path.parent / "outbox").rglob("*.eml"))) == len(PEOPLE)
+# --- a stop while sending ---
+
+
+def test_sigterm_while_sending_finishes_the_batch_in_hand_and_exits_0(
+    tmp_path: Path, database_url: str
+) -> None:
+    readers = {f"reader{n:03d}@readers.example": f"Reader {n}" for n in range(60)}
+    settings = 'backend = "sendgrid"\nbatch_size = 5\nconcurrency = 1\nprocesses = 1'
+    path = write_desk(tmp_path / "desk", readers, database_url, digest=settings)
+    log = tmp_path / "schedule.log"
+    with SendGridStandIn(latency=(0.2, 0.3)) as standin, log.open("w") as output:
+        scheduler = subprocess.Popen(
+            [*DIGEST, "schedule", "--config", str(path)],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env={**environment(), "SENDGRID_API_HOST": standin.url, **SECRETS},
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while standin.request_count < 2 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            scheduler.send_signal(signal.SIGTERM)
+            code = scheduler.wait(timeout=60)
+        finally:
+            scheduler.kill()
+        accepted = [
+            to["email"]
+            for request in standin.accepted
+            for personalization in request.body["personalizations"]
+            for to in personalization["to"]
+        ]
+    out = log.read_text()
+
+    assert code == 0, out
+    assert all(re.match(STAMP, line) for line in out.splitlines()), out
+    with open_store(database_url) as store, store.session() as session:
+        (edition,) = session.scalars(select(Edition))
+        counts = ledger.counts(session, edition.id)
+        sent = set(
+            session.scalars(select(Delivery.email).where(Delivery.status == DeliveryStatus.sent))
+        )
+    assert sent == set(accepted) and len(accepted) == len(sent)  # the batch in hand recorded
+    assert 0 < counts.sent < len(readers) and counts.pending == len(readers) - counts.sent
+    assert counts.in_doubt == 0
+    assert out.splitlines()[-1].endswith(
+        f"{STOPPED}; pending for the next run: edition {edition.id}: {counts.pending} recipients"
+    ), out

@@ -26,11 +26,11 @@ from digest.run.delivery import delivery_settings
 from digest.run.due import Due, due_segments
 from digest.run.job import JobResult, due_job, main_job
 from digest.run.report import SegmentReport, delivered_word
-from digest.run.scheduler import run_schedule
+from digest.run.scheduler import left_pending, run_schedule
 from digest.run.subscribers_file import AudienceReport
 from digest.store.database import open_store
 
-STOPPED = "stopped: the batch in hand was finished; what is left is pending for the next run"
+STOPPED = "stopped: any batch in hand was finished and recorded"
 
 
 @click.command()
@@ -133,7 +133,8 @@ def schedule(config_path: Path, backend: str | None) -> None:
                 print_next(result.schedules)
 
         run_schedule(store, config, backend or "", Printer(config), told)
-        click.echo(STOPPED)
+        left = left_pending(store)
+        click.echo(f"{STOPPED}; pending for the next run: {left}" if left else STOPPED)
 
 
 def check_usage(config: Config, backend: str | None, segments: Sequence[str]) -> None:
@@ -246,6 +247,8 @@ class Stamped:
         self.fresh = True  # the next character starts a line
 
     def write(self, text: str) -> int:
+        if not isinstance(text, str):  # click asks whether the stream takes bytes
+            raise TypeError("a text stream")
         for piece in text.splitlines(keepends=True):
             if self.fresh:
                 self.stream.write(utcnow().astimezone(self.zone).isoformat(timespec="seconds"))

@@ -17,9 +17,10 @@ from sqlalchemy import select
 
 from digest.clock import Clock, utcnow
 from digest.config import Config
-from digest.deliver import shutdown
+from digest.deliver import ledger, shutdown
 from digest.run.due import due_segments
 from digest.run.job import JobResult, JobWatcher, due_job
+from digest.run.sending import unfinished_editions
 from digest.store.database import Store
 from digest.store.models import HeldEdition, HoldStatus
 
@@ -59,3 +60,14 @@ def next_wake(store: Store, config: Config, now: datetime) -> datetime:
         )
         wakes += [d for d in deadlines if d is not None and d > now]
     return min(wakes)
+
+
+def left_pending(store: Store) -> str:
+    """What a stop left for the next run, in words: each unfinished edition's pending
+    recipients; "" when nothing is left."""
+    with store.session() as session:
+        left = [
+            (edition_id, ledger.counts(session, edition_id).pending)
+            for edition_id in unfinished_editions(store)
+        ]
+    return ", ".join(f"edition {e}: {pending} recipients" for e, pending in left if pending)
