@@ -227,3 +227,52 @@ def test_two_sends_started_together_make_one_edition_and_reach_each_reader_once(
         )
     assert ledger == Counter(addresses)
     assert recipients_in_outbox(config.outbox_dir / SEGMENT) == Counter(addresses)
+
+
+def test_two_cron_runs_at_once_make_one_edition_per_slot_and_reach_each_reader_once(
+    newsroom: Path,
+) -> None:
+    """Two overlapping `digest run`s from cron on a new store: every segment is due (never
+    sent); between them each makes one edition, keyed by its slot, and sends it once."""
+    addresses = write_readers(newsroom, 300)
+    config = load_config(newsroom)
+    argv = [sys.executable, "-c", "from digest.cli import main; main()", "run"]
+    runs = [
+        subprocess.Popen(
+            [*argv, "--config", str(newsroom)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=environment(),
+        )
+        for _ in range(2)
+    ]
+    outputs = [each.communicate(timeout=1200)[0] for each in runs]
+
+    assert [each.returncode for each in runs] == [0, 0], outputs
+    for output in outputs:
+        assert not re.search(r"^(internal )?error\b|Traceback", output, re.M), output
+    with open_store(config.database_url) as store, store.session() as session:
+        made = list(session.scalars(select(Edition).order_by(Edition.id)))
+        assert sorted(e.segment for e in made) == sorted(config.segments)  # one each
+        assert all(e.slot.startswith("cron ") for e in made), [e.slot for e in made]
+        (politics,) = [e for e in made if e.segment == SEGMENT]
+        ledger = Counter(
+            session.scalars(
+                select(Delivery.email).where(
+                    Delivery.edition_id == politics.id, Delivery.status == DeliveryStatus.sent
+                )
+            )
+        )
+    assert ledger == Counter(addresses)
+    assert recipients_in_outbox(config.outbox_dir / SEGMENT) == Counter(addresses)
+    # Run again: the slots are handled, nothing is fetched or sent.
+    again = subprocess.run(
+        [*argv, "--config", str(newsroom)],
+        capture_output=True,
+        text=True,
+        env=environment(),
+        timeout=300,
+        check=False,
+    )
+    assert again.returncode == 0 and again.stdout.startswith("nothing due; next: "), again

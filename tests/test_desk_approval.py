@@ -7,23 +7,23 @@ from __future__ import annotations
 
 import email
 import email.policy
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from apscheduler.schedulers.blocking import BlockingScheduler
 from helpers import cli, free_port, together
 from sqlalchemy import func, select
 
 from digest.config import Config, load_config
-from digest.intake.ingest import ingest_all
+from digest.intake.ingest import SourceReport, ingest_all
 from digest.run import desk
-from digest.run.approval import apply_deadline
 from digest.run.desk_mail import NOTICES, outbox_folder
-from digest.run.schedule import build_scheduler
+from digest.run.job import due_job
+from digest.run.scheduler import next_wake
 from digest.run.segments import run_segments
-from digest.run.subscribers_file import merge_subscribers_file
+from digest.run.subscribers_file import AudienceReport, merge_subscribers_file
 from digest.store.database import Store
 from digest.store.models import Delivery, Edition, HeldEdition, HoldStatus
 
@@ -57,6 +57,16 @@ def run(store: Store, config: Config, now: datetime) -> str:
     (report,) = run_segments(store, config, "", [POLITICS], now=now)
     assert not report.failed, report.note
     return report.note
+
+
+class Quiet:
+    """A job watcher that keeps nothing."""
+
+    def merged(self, report: AudienceReport) -> None:
+        pass
+
+    def ingested(self, reports: Sequence[SourceReport]) -> None:
+        pass
 
 
 def count(store: Store, table: type) -> int:
@@ -292,31 +302,25 @@ def test_two_approvals_at_once_send_once(store: Store, config: Config) -> None:
     assert held(store)[0].status == HoldStatus.approved
 
 
-def test_digest_schedule_applies_the_deadline_at_its_time(
-    newsroom: Path,
-    store: Store,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+def test_a_cron_run_and_the_scheduler_apply_the_deadline_at_its_time(
+    newsroom: Path, store: Store
 ) -> None:
     config = require_approval(newsroom, store, 'approval_deadline = 30\non_deadline = "send"')
-    scheduler = build_scheduler(config, lambda segment, slot: None, lambda segment: None)
-    jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert "deadline:politics-daily" in jobs and "deadline:tech-weekly" not in jobs
-    trigger = jobs["deadline:politics-daily"].trigger
-    assert trigger.get_next_fire_time(None, NOW) == datetime(2026, 11, 26, 7, 30, tzinfo=LONDON)
+    (first,) = [
+        r for r in due_job(store, config, "", Quiet(), now=NOW).segments if r.segment == POLITICS
+    ]
+    assert first.note.startswith("waiting for approval"), first.note
+    # The scheduler wakes at the deadline; a cron run before it changes nothing.
+    assert next_wake(store, config, NOW + timedelta(minutes=29, seconds=30)) == NOW + timedelta(
+        minutes=30
+    )
+    early = due_job(store, config, "", Quiet(), now=NOW + timedelta(minutes=29))
+    assert early.idle and early.segments == []
+    assert [e.segment for e in editions(store)] == ["tech-weekly", "everything-weekly"]
 
-    run(store, config, NOW)
-    assert apply_deadline(store, config, POLITICS, NOW + timedelta(minutes=29)) is None
-    assert editions(store) == []
-
-    def fire_the_deadline(scheduler: BlockingScheduler) -> None:
-        job = next(j for j in scheduler.get_jobs() if j.id == "deadline:politics-daily")
-        job.func(*job.args)
-
-    monkeypatch.setattr(BlockingScheduler, "start", fire_the_deadline)
-    code, output = cli(capsys, "schedule", "--config", str(config.path))
-    assert code == 0, output
-    assert "scheduled approval deadline of politics-daily (30 minutes after cron[" in output
-    assert "approval deadline passed: sent by on_deadline" in output
-    (edition,) = editions(store)
-    assert held(store)[0].status == HoldStatus.sent and edition.approved_by == ""
+    late = due_job(store, config, "", Quiet(), now=NOW + timedelta(minutes=30))
+    (report,) = late.segments
+    assert report.note == "approval deadline passed: sent by on_deadline"
+    edition = editions(store)[-1]
+    assert edition.segment == POLITICS and edition.approved_by == ""
+    assert held(store)[0].status == HoldStatus.sent

@@ -11,6 +11,7 @@ twice, at 00:30 and 01:30 UTC: the slot is the first). Helsinki's do the same at
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -348,3 +349,48 @@ def test_run_all_and_run_segment_force_segments_that_are_not_due(
     assert both.code == 2 and both.err.count("\n") == 1 and "--all" in both.err
     with open_store(room.config.database_url) as store:
         assert [slot.split()[0] for slot, _ in editions(store)] == ["cron", "at"]
+
+
+def test_digest_due_shows_each_segment_at_a_given_time(
+    tmp_path: Path, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = 'schedule = "0 8 * * mon"\ntimezone = "Europe/London"'
+    room = newsroom(tmp_path, database_url, settings)
+    argv = ("--config", str(room.path))
+    with open_store(room.config.database_url) as store:
+        room.publish(at("2026-11-30T06:00"))
+        due_job(store, room.config, "outbox", Quiet(), now=at("2026-11-30T08:00"))
+
+    # Without an offset, --at is read in the [digest] zone (Helsinki: 10:03 is 08:03 UTC).
+    shown = run_cli(capsys, "due", "--at", "2026-12-07T10:03", *argv)
+    assert shown.code == 0, shown.err
+    lines = shown.out.splitlines()
+    assert lines[0] == "at 2026-12-07T10:03+02:00:"
+    assert lines[1].split() == ["segment", "schedule", "last", "slot", "next", "slot", "due", "why"]
+    assert lines[2].split("  ")[0] == SEGMENT
+    assert "every Monday at 08:00, Europe/London" in lines[2]
+    assert "2026-12-07 08:00 GMT  2026-12-14 08:00 GMT" in lines[2]
+    assert lines[2].endswith("yes  the slot of 2026-12-07 08:00 GMT has come")
+
+    found = run_cli(capsys, "due", "--json", "--at", "2026-12-01T12:00+00:00", *argv)
+    assert found.code == 0, found.err
+    assert json.loads(found.out) == [
+        {
+            "segment": SEGMENT,
+            "schedule": "every Monday at 08:00, Europe/London",
+            "timezone": "Europe/London",
+            "last_slot": "2026-11-30T08:00:00+00:00",
+            "next_slot": "2026-12-07T08:00:00+00:00",
+            "due": False,
+            "state": "waiting",
+            "why": "sent 2026-11-30 08:00 GMT, since the slot of 2026-11-30 08:00 GMT",
+            "run_key": "",
+        }
+    ]
+
+    bad = run_cli(capsys, "due", "--at", "next monday", *argv)
+    assert bad.code == 2 and bad.out == ""
+    assert bad.err == (
+        "error: --at 'next monday': not an ISO 8601 time; write e.g. 2026-12-05T08:00 or "
+        "2026-12-05T08:00+01:00\n"
+    )
