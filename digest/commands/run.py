@@ -50,12 +50,14 @@ def run(config_path: Path, backend: str | None, every: bool, segments: tuple[str
     for any number of missed slots within its catch_up; older ones are reported and
     skipped); a segment never sent is due at once. With nothing due, nothing is fetched and
     one line says when each segment is next due. For cron: `*/5 * * * * digest run`.
+    SIGTERM or Ctrl-C finishes the batch in hand; the rest stays pending for the next run.
     """
     config = load_config(config_path)
     if every and segments:
         raise UsageError("--all runs every segment; leave out --segment, or --all")
     check_usage(config, backend, segments)
-    with open_store(config.database_url) as store:
+    shutdown.reset()
+    with open_store(config.database_url) as store, shutdown.on_signals():
         if every or segments:
             names = segments or tuple(config.segments)
             result = main_job(store, config, backend or "", names, Printer(config))
