@@ -23,11 +23,13 @@ from helpers import rss_item, run_cli, write_desk, write_rss
 from sqlalchemy import select
 
 from digest.config import Config, load_config
+from digest.deliver import shutdown
 from digest.errors import ConfigError
 from digest.intake.ingest import SourceReport
 from digest.run.due import DUE, MISSED, WAITING, due_segments
 from digest.run.job import JobResult, due_job
 from digest.run.scheduler import next_wake
+from digest.run.segments import STOPPING
 from digest.run.subscribers_file import AudienceReport
 from digest.store.database import Store, open_store
 from digest.store.models import Edition, SegmentLock
@@ -394,3 +396,30 @@ def test_digest_due_shows_each_segment_at_a_given_time(
         "error: --at 'next monday': not an ISO 8601 time; write e.g. 2026-12-05T08:00 or "
         "2026-12-05T08:00+01:00\n"
     )
+
+
+class StopAfterIngest(Quiet):
+    """A watcher through which SIGTERM comes while the sources are fetched."""
+
+    def ingested(self, reports: Sequence[SourceReport]) -> None:
+        shutdown.request()
+
+
+def test_a_stop_before_a_segment_starts_leaves_its_slot_for_the_next_run(
+    tmp_path: Path, database_url: str, store: Store
+) -> None:
+    room = newsroom(tmp_path, database_url, 'schedule = "0 7 * * *"\ntimezone = "UTC"')
+    room.publish(at("2026-12-01T06:00"))
+    try:
+        stopped = due_job(
+            store, room.config, "outbox", StopAfterIngest(), now=at("2026-12-01T07:00")
+        )
+    finally:
+        shutdown.reset()
+    (report,) = stopped.segments
+    assert report.note == STOPPING and not report.failed
+    assert editions(store) == [] and last_slot(store) in (None, "")
+
+    (sent,) = due_job(store, room.config, "outbox", Quiet(), now=at("2026-12-01T07:05")).segments
+    assert sent.written == len(PEOPLE)
+    assert editions(store) == [("cron 2026-12-01T07:00", at("2026-12-01T07:05"))]

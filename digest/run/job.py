@@ -25,7 +25,7 @@ from digest.run.delivery import delivery_settings
 from digest.run.due import MISSED, Due, due_segments, mark_handled
 from digest.run.holding import APPROVAL_REQUIRED
 from digest.run.report import SegmentReport
-from digest.run.segments import run_segments
+from digest.run.segments import STOPPING, run_segments
 from digest.run.sending import resume_edition, unfinished_editions
 from digest.run.subscribers_file import AudienceReport, merge_subscribers_file
 from digest.store.database import Store
@@ -142,6 +142,7 @@ def due_job(
     result.audience, result.sources = ran.audience, ran.sources
     result.segments += ran.segments
     for schedule, report in zip(due, ran.segments, strict=True):
-        if not report.failed and schedule.latest is not None:
+        started = report.note != STOPPING  # a stop before its turn: the next run's
+        if started and not report.failed and schedule.latest is not None:
             mark_handled(store, schedule.segment, schedule.latest, now)
     return result
