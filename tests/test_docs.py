@@ -68,3 +68,22 @@ def test_the_readme_says_how_to_override_templates() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "**Your own templates.**" in readme and "docs/templates.md" in readme
     assert '{% extends "digest:email/digest.mjml.j2" %}' in readme
+
+
+def test_the_readme_shows_the_crontab_line_and_every_systemd_unit() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "*/5 * * * * digest run --config /srv/newsroom/digest.toml" in readme
+    units = sorted(p.name for p in (ROOT / "examples" / "systemd").iterdir())
+    assert units == [
+        "digest-run.service",
+        "digest-run.timer",
+        "digest-schedule.service",
+        "digest-serve.service",
+        "digest-worker.service",
+    ]
+    for name in units:
+        assert f"`{name}`" in readme, f"README does not show examples/systemd/{name}"
+        text = (ROOT / "examples" / "systemd" / name).read_text(encoding="utf-8")
+        if name.endswith(".service"):
+            command = name.removeprefix("digest-").removesuffix(".service")
+            assert f"/bin/digest {command} --config /srv/newsroom/digest.toml" in text

@@ -92,7 +92,9 @@ def send(
 
 @click.command()
 @config_option
-@click.option("--at", "at", default="", help="ISO 8601 time to ask about instead of now.")
+@click.option(
+    "--at", "at", default="", metavar="TIME", help="ISO 8601 time to ask about instead of now."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array, for scripts.")
 def due(config_path: Path, at: str, as_json: bool) -> None:
     """Show each segment's schedule, last slot, next slot, and whether it is due now.
@@ -132,7 +134,7 @@ def schedule(config_path: Path, backend: str | None) -> None:
             if result.segments:
                 print_table(result.segments, used)
             if not result.idle:
-                print_next(result.schedules)
+                print_next(result.schedules, bool(result.segments))
 
         run_schedule(store, config, backend or "", Printer(config), told)
         left = left_pending(store)
@@ -165,7 +167,7 @@ def finish(result: JobResult, backend: str) -> None:
     failed (the rest was done and stored)."""
     if result.segments or not result.schedules:
         print_table(result.segments, backend)
-    print_next(result.schedules)
+    print_next(result.schedules, bool(result.segments))
     if result.failed:
         sys.exit(1)
 
@@ -176,12 +178,15 @@ def print_missed(result: JobResult) -> None:
         click.echo(f"{missed.segment}: {missed.why}")
 
 
-def print_next(schedules: Sequence[Due]) -> None:
-    """One line: when each segment that was not due is next due."""
+def print_next(schedules: Sequence[Due], did: bool = False) -> None:
+    """One line: when each segment that was not due is next due (``did``: the run did
+    something else, such as resuming an edition)."""
     waiting = [d for d in schedules if not d.due]
     if not waiting:
         return
-    first = "nothing due" if len(waiting) == len(schedules) else "not due"
+    first = (
+        "not due" if len(waiting) < len(schedules) else "nothing else due" if did else "nothing due"
+    )
     click.echo(f"{first}; next: " + ", ".join(f"{d.segment} {d.shown(d.next_at)}" for d in waiting))
 
 
