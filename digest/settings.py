@@ -67,7 +67,11 @@ class GeneralSettings:
         "", "Your own templates folder, searched before the bundled templates. Relative to config."
     )
     backend: str = setting("outbox", "Delivery backend: outbox, smtp or sendgrid.")
-    timezone: str = setting("UTC", "IANA time zone of the schedules and of dates in emails.")
+    timezone: str = setting(
+        "UTC",
+        "IANA time zone of dates in emails, and of each segment's schedule unless the segment "
+        "sets its own timezone.",
+    )
     batch_size: int = setting(1000, "Recipients per delivery batch (at most 1000).")
     concurrency: int = setting(4, "Batches in flight at once, each worker with its own connection.")
     processes: int = setting(
