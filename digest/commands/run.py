@@ -136,7 +136,10 @@ def schedule(config_path: Path, backend: str | None) -> None:
             if not result.idle:
                 print_next(result.schedules, bool(result.segments))
 
-        run_schedule(store, config, backend or "", Printer(config), told)
+        def failed(error: str) -> None:
+            click.echo(f"error: {error}", err=True)
+
+        run_schedule(store, config, backend or "", Printer(config), told, failed)
         left = left_pending(store)
         click.echo(f"{STOPPED}; pending for the next run: {left}" if left else STOPPED)
 

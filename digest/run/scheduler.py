@@ -18,11 +18,13 @@ from sqlalchemy import select
 from digest.clock import Clock, utcnow
 from digest.config import Config
 from digest.deliver import ledger, shutdown
+from digest.errors import DigestError
 from digest.run.due import due_segments
 from digest.run.job import JobResult, JobWatcher, due_job
 from digest.run.sending import unfinished_editions
 from digest.store.database import Store
 from digest.store.models import HeldEdition, HoldStatus
+from subscribers.errors import AudienceError
 
 LONGEST_SLEEP = timedelta(minutes=1)  # also catches what other processes changed
 SHORTEST_SLEEP = 1.0  # seconds: a wake a little early never spins
@@ -34,12 +36,17 @@ def run_schedule(
     backend: str,
     watcher: JobWatcher,
     told: Callable[[JobResult], None],
+    failed: Callable[[str], None],
     clock: Clock | None = None,
 ) -> None:
-    """Due passes until a stop is requested; ``told`` hears what each pass did."""
+    """Due passes until a stop is requested; ``told`` hears what each pass did, ``failed``
+    why a pass stopped short (the next pass tries again)."""
     clock = clock or utcnow
     while not shutdown.requested():
-        told(due_job(store, config, backend, watcher, now=clock()))
+        try:
+            told(due_job(store, config, backend, watcher, now=clock()))
+        except (DigestError, AudienceError) as e:  # the scheduler keeps going
+            failed(str(e))
         if shutdown.requested():
             break
         now = clock()
