@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from helpers import rss_item, run_cli, write_desk, write_rss
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from digest.config import Config, load_config
 from digest.deliver import shutdown
@@ -423,3 +424,29 @@ def test_a_stop_before_a_segment_starts_leaves_its_slot_for_the_next_run(
     (sent,) = due_job(store, room.config, "outbox", Quiet(), now=at("2026-12-01T07:05")).segments
     assert sent.written == len(PEOPLE)
     assert editions(store) == [("cron 2026-12-01T07:00", at("2026-12-01T07:05"))]
+
+
+def test_digest_run_reports_a_missed_slot_once(
+    tmp_path: Path, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The slot was 13 to 14 hours ago and the last edition two days ago: beyond catch_up."""
+    hour = (datetime.now(UTC) - timedelta(hours=13)).hour
+    room = newsroom(tmp_path, database_url, f'schedule = "0 {hour} * * *"\ntimezone = "UTC"')
+    room.publish(datetime.now(UTC) - timedelta(days=3))
+    argv = ("--config", str(room.path))
+    assert run_cli(capsys, "run", *argv).code == 0  # never sent: due at once
+    with open_store(room.config.database_url) as store, store.session() as session:
+        session.execute(update(Edition).values(created_at=datetime.now(UTC) - timedelta(days=2)))
+        session.execute(update(SegmentLock).values(last_slot=""))
+
+    first = run_cli(capsys, "run", *argv)
+    assert first.code == 0, first.err
+    missed, waiting = first.out.splitlines()
+    assert re.fullmatch(
+        rf"{SEGMENT}: missed the slot of \d{{4}}-\d\d-\d\d {hour:02d}:00 UTC by 13 h( \d+ min)? "
+        rf"\(catch_up 12 h\); skipped, next \d{{4}}-\d\d-\d\d {hour:02d}:00 UTC",
+        missed,
+    ), missed
+    assert waiting.startswith(f"nothing due; next: {SEGMENT} ")
+    second = run_cli(capsys, "run", *argv)
+    assert second.out == waiting + "\n"  # reported once
