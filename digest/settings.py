@@ -379,8 +379,9 @@ class SegmentSettings:
     )
     approval_deadline: float = setting(
         0.0,
-        "Minutes after the scheduled time after which an edition still waiting for approval "
-        "gets on_deadline; 0 waits for an editor however long it takes.",
+        "Minutes after the scheduled time (or after the edition was held, when that was later) "
+        "after which an edition still waiting for approval gets on_deadline; 0 waits for an "
+        "editor however long it takes.",
     )
     on_deadline: str = setting(
         "skip", 'What a held edition gets at its approval_deadline: "send" or "skip".'

@@ -33,7 +33,7 @@ from digest.run.scheduler import next_wake
 from digest.run.segments import STOPPING
 from digest.run.subscribers_file import AudienceReport
 from digest.store.database import Store, open_store
-from digest.store.models import Edition, SegmentLock
+from digest.store.models import Edition, HeldEdition, SegmentLock
 
 PEOPLE = {"ada@readers.example": "Ada Lovelace", "grace@readers.example": "Grace Hopper"}
 SEGMENT = "politics"
@@ -450,3 +450,23 @@ def test_digest_run_reports_a_missed_slot_once(
     assert waiting.startswith(f"nothing due; next: {SEGMENT} ")
     second = run_cli(capsys, "run", *argv)
     assert second.out == waiting + "\n"  # reported once
+
+
+def test_a_late_hold_gives_the_editors_the_whole_approval_window(
+    tmp_path: Path, database_url: str, store: Store
+) -> None:
+    settings = (
+        'schedule = "0 9 * * sat"\napproval = "required"\napproval_deadline = 30\n'
+        'on_deadline = "send"'
+    )
+    room = newsroom(tmp_path, database_url, settings)
+    room.publish(at("2026-11-30T12:00"))
+    # Never sent: due at once on a Wednesday, for last Saturday's slot, and held.
+    (held,) = due_job(store, room.config, "outbox", Quiet(), now=at("2026-12-02T10:00")).segments
+    assert held.note.startswith("waiting for approval"), held.note
+    with store.session() as session:
+        (deadline,) = session.scalars(select(HeldEdition.deadline_at))
+    assert deadline == at("2026-12-02T10:30")  # not last Saturday's 09:30
+    assert due_job(store, room.config, "outbox", Quiet(), now=at("2026-12-02T10:25")).idle
+    (sent,) = due_job(store, room.config, "outbox", Quiet(), now=at("2026-12-02T10:30")).segments
+    assert sent.note == "approval deadline passed: sent by on_deadline"

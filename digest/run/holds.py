@@ -119,7 +119,9 @@ def hold(
         slot=slot,
         status=HoldStatus.waiting,
         due_at=due,
-        deadline_at=due + timedelta(minutes=minutes) if minutes > 0 else None,
+        # A late hold (a missed slot caught up, a segment's first edition) still gives the
+        # editors the whole window.
+        deadline_at=max(due, now) + timedelta(minutes=minutes) if minutes > 0 else None,
         notified_at=now if notify else None,
         decided_by="",
     )
