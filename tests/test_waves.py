@@ -8,6 +8,7 @@ import json
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -56,7 +57,9 @@ def release_of(address: str) -> datetime:
     return RELEASE.get(READERS[address], RELEASE["Europe/London"])
 
 
-def write_config(folder: Path, database_url: str, schedule: str = "0 8 * * *") -> Path:
+def write_config(
+    folder: Path, database_url: str, schedule: str = "0 8 * * *", more: str = "", batch: int = 1
+) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     write_city_feed(folder)
     config = folder / "digest.toml"
@@ -66,7 +69,7 @@ def write_config(folder: Path, database_url: str, schedule: str = "0 8 * * *") -
 database_url = {json.dumps(database_url)}
 timezone = "Europe/London"
 backend = "sendgrid"
-batch_size = 1
+batch_size = {batch}
 processes = 1
 concurrency = 1
 
@@ -82,13 +85,15 @@ path = "feed.xml"
 schedule = "{schedule}"
 deliver_at = "local"
 lookback_days = 36500
-""",
+{more}""",
         encoding="utf-8",
     )
     return config
 
 
-def add_readers(store: Store, readers: dict[str, str]) -> None:
+def add_readers(
+    store: Store, readers: dict[str, str], follows: dict[str, list[str]] | None = None
+) -> None:
     with store.session() as session:
         for address, zone in readers.items():
             session.add(
@@ -96,16 +101,24 @@ def add_readers(store: Store, readers: dict[str, str]) -> None:
                     email=address,
                     name=address.split("@")[0].title(),
                     timezone=zone,
+                    followed_tags=(follows or {}).get(address, []),
                     signed_up_at=datetime(2026, 1, 1, tzinfo=UTC),
                 )
             )
 
 
-def prepared(tmp_path: Path, database_url: str, readers: dict[str, str], schedule: str) -> Config:
-    path = write_config(tmp_path / "desk", database_url, schedule)
+def prepared(
+    tmp_path: Path,
+    database_url: str,
+    readers: dict[str, str],
+    schedule: str,
+    follows: dict[str, list[str]] | None = None,
+    **options: Any,
+) -> Config:
+    path = write_config(tmp_path / "desk", database_url, schedule, **options)
     config = load_config(path)
     with open_store(database_url) as store:
-        add_readers(store, readers)
+        add_readers(store, readers, follows)
         ingest_all(store, config, datetime(2026, 11, 3, tzinfo=UTC))
     return config
 
@@ -279,6 +292,48 @@ def test_a_time_the_clocks_skip_or_repeat_sends_once(
         with store.session() as session:
             (edition,) = session.scalars(select(Edition)).all()
             assert edition.status == EditionStatus.sent
+
+
+def test_a_personalised_edition_has_a_batch_per_wave_and_variant(
+    tmp_path: Path, database_url: str, sendgrid: SendGridStandIn
+) -> None:
+    readers = {
+        "aroha@readers.example": "Pacific/Auckland",
+        "priya@readers.example": "Asia/Kolkata",
+        "rahul@readers.example": "Asia/Kolkata",
+        "olive@readers.example": "Europe/London",
+        "sam@readers.example": "Europe/London",
+        "nobody@readers.example": "",
+    }
+    follows = {
+        "aroha@readers.example": ["politics"],
+        "priya@readers.example": ["politics"],
+        "sam@readers.example": ["sport"],  # nothing of theirs in this edition: no email
+    }
+    config = prepared(
+        tmp_path,
+        database_url,
+        readers,
+        "0 8 * * *",
+        follows,
+        more="personalised = true\n",
+        batch=1000,
+    )
+    with open_store(database_url) as store:
+        record(store, config, RELEASE["Pacific/Auckland"], datetime(2026, 11, 10, 8, 0))
+        with store.session() as session:
+            batches = session.scalars(select(Batch).order_by(Batch.number)).all()
+            shape = [(b.release_at, b.variant_id is not None, b.size) for b in batches]
+        assert shape == [
+            (RELEASE["Pacific/Auckland"], True, 1),
+            (RELEASE["Asia/Kolkata"], False, 1),  # rahul follows nothing: the whole edition
+            (RELEASE["Asia/Kolkata"], True, 1),
+            (RELEASE["Europe/London"], False, 2),  # olive, and nobody in the segment's zone
+        ]
+        release_waves(store, config, "sendgrid", datetime(2026, 11, 10, 9, 0, tzinfo=UTC))
+        assert Counter(sendgrid.recipients()) == dict.fromkeys(
+            set(readers) - {"sam@readers.example"}, 1
+        )
 
 
 def test_an_unscheduled_run_sends_to_every_zone_at_once(
