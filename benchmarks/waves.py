@@ -5,7 +5,8 @@
 Builds ``--subscribers`` active readers (by SQL, not timed) whose time zones cycle through
 eight names, among them a half-hour zone, none given and one that is not a zone; then
 times recording one edition's recipients the plain way (everyone at once) and in waves
-(each reader at 08:00 in their zone), and reading the waves back as `digest status` does.
+(each reader at 08:00 in their zone), and reading the waves back as `digest status` does
+(every wave's zones named) and as a run's report does (the next wave's).
 The last line printed is one JSON object.
 """
 
@@ -138,6 +139,9 @@ def main() -> None:
             started = time.perf_counter()
             shown = edition_waves(session, waved_id, london.zone)
             status_seconds = time.perf_counter() - started
+            started = time.perf_counter()
+            edition_waves(session, waved_id, london.zone, "next")
+            next_seconds = time.perf_counter() - started
     assert count == waved_count == args.subscribers
     assert len(shown) == waves_made
     print(
@@ -149,6 +153,7 @@ def main() -> None:
                 "record_waves_seconds": round(waved, 2),
                 "waves": waves_made,
                 "status_waves_seconds": round(status_seconds, 2),
+                "next_wave_seconds": round(next_seconds, 2),
             }
         )
     )

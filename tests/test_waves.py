@@ -248,6 +248,14 @@ def test_digest_status_shows_the_waves_pending_and_sent(
     ]
     assert waves[1]["zones"] == [{"zone": "Asia/Kolkata", "local": "08:00"}]
     assert waves[1]["release_at"] == "2026-11-10T02:30:00+00:00"
+    with open_store(database_url) as store:
+        release_waves(store, config, "sendgrid", datetime(2026, 11, 11, tzinfo=UTC))
+    # Sent: the list gives each wave's UTC time; the edition asked for names its zones.
+    shown = cli_ok(capsys, "status", "--config", path)
+    assert "edition 1 daily (cron 2026-11-10T08:00) sent" in shown
+    assert "  wave 3 of 5 at 08:00 UTC: 4 readers, sent" in shown
+    shown = cli_ok(capsys, "status", "--edition", "1", "--config", path)
+    assert "  wave 4 of 5 at 08:00 America/New_York (13:00 UTC): 1 reader, sent" in shown
 
 
 DST = {  # (schedule, the slot's wall time, when New York's reader gets it)

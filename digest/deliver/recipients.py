@@ -215,8 +215,7 @@ def record_recipients(
     each batch holds the readers of one wave and carries its release time.
     """
     if waves is not None:
-        _record_waves(session, edition_id, conditions(rule), batch_size, waves)
-        return _recorded(session, edition_id)
+        return _record_waves(session, edition_id, conditions(rule), batch_size, waves)
     number = func.row_number().over(order_by=Subscriber.id) - 1
     readers = select(
         literal(edition_id),
@@ -238,44 +237,39 @@ def _record_waves(
     audience: ColumnElement[bool],
     batch_size: int,
     waves: Waves,
-) -> None:
-    """Number the audience's batches wave by wave, earliest wave first, in two statements:
-    the readers' rows, then their batches with each one's release time."""
+) -> int:
+    """Record the audience wave by wave, earliest first, in SQL alone; returns the rows.
+
+    A batch's number says its wave: wave ``w``'s batches are numbered from ``w × stride``
+    on, where the stride, the audience's size over the batch size plus one, is more
+    batches than any wave has. So the readers' rows are numbered in one pass, and each
+    batch's release time follows from its number, whatever readers do meanwhile.
+    """
     plan = _plan(session, audience, waves)
     assert plan is not None
     wave = _wave(plan)
-    readers = (
-        select(
-            Subscriber.id.label("id"),
-            Subscriber.email.label("email"),
-            wave.label("wave"),
-            (func.row_number().over(partition_by=_wave(plan), order_by=Subscriber.id) - 1).label(
-                "place"
-            ),
-        )
-        .where(audience)
-        .subquery()
-    )
-    number = func.dense_rank().over(order_by=(readers.c.wave, readers.c.place // batch_size)) - 1
+    place = func.row_number().over(partition_by=wave, order_by=Subscriber.id) - 1
+    number = wave * (func.count().over() // batch_size + 1) + place // batch_size
     _insert_deliveries(
         session,
         select(
             literal(edition_id),
-            readers.c.id,
-            readers.c.email,
+            Subscriber.id,
+            Subscriber.email,
             number,
             literal(DeliveryStatus.pending.value),
             literal(""),
             literal(""),
-        ),
+        ).where(audience),
     )
-    # A batch is one wave's readers; should a reader's zone change while this edition is
-    # recorded, the batch goes with the earliest wave among its readers.
+    recorded = _recorded(session, edition_id)
+    stride = recorded // batch_size + 1
     release = case(
         {n: literal(at, UTCDateTime()) for n, at in enumerate(plan.times)},
-        value=func.min(_wave(plan)),
+        value=Delivery.batch // stride,
     )
     _insert_batches(session, edition_id, release)
+    return recorded
 
 
 def _wave(plan: WavePlan) -> ColumnElement[int]:
@@ -285,7 +279,7 @@ def _wave(plan: WavePlan) -> ColumnElement[int]:
     return case(plan.wave_of, value=Subscriber.timezone, else_=plan.default)
 
 
-def _insert_deliveries(session: Session, readers: Select[Any]) -> None:
+def _insert_deliveries(session: Session, readers: Select[*tuple[Any, ...]]) -> None:
     session.execute(
         insert(Delivery).from_select(
             ["edition_id", "subscriber_id", "email", "batch", "status", "message_id", "error"],
@@ -298,7 +292,7 @@ def _insert_batches(
     session: Session, edition_id: int, release: ColumnElement[Any] | None = None
 ) -> None:
     """One pending batch per batch number of the edition's rows; with ``release``, each
-    batch's release time (SQL over the batch's readers)."""
+    batch's release time (SQL over its number)."""
     columns = [
         Delivery.edition_id,
         Delivery.batch,
@@ -323,11 +317,10 @@ def _insert_batches(
         "last_error",
         "claimed_by",
     ]
-    groups = select(*columns).where(Delivery.edition_id == edition_id)
     if release is not None:
-        groups = select(*columns, release).join(Subscriber, Subscriber.id == Delivery.subscriber_id)
-        groups = groups.where(Delivery.edition_id == edition_id)
+        columns.append(release)
         names.append("release_at")
+    groups = select(*columns).where(Delivery.edition_id == edition_id)
     session.execute(
         insert(Batch).from_select(names, groups.group_by(Delivery.edition_id, Delivery.batch))
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, select
@@ -12,7 +13,14 @@ from sqlalchemy.orm import Session
 
 from digest.deliver import ledger
 from digest.deliver.zones import reader_zone
-from digest.store.models import Batch, BatchStatus, Delivery, DeliveryStatus, Edition
+from digest.store.models import (
+    Batch,
+    BatchStatus,
+    Delivery,
+    DeliveryStatus,
+    Edition,
+    EditionStatus,
+)
 from subscribers.models import Subscriber
 
 UTC_ZONE = ZoneInfo("UTC")
@@ -92,9 +100,18 @@ Zones = Callable[[str], ZoneInfo]
 """A segment's zone, by the segment's name: where readers without a known zone are."""
 
 
-def edition_waves(session: Session, edition_id: int, zone: ZoneInfo) -> list[WaveNote]:
+Named = Literal["all", "next", "none"]
+
+
+def edition_waves(
+    session: Session, edition_id: int, zone: ZoneInfo, named: Named = "all"
+) -> list[WaveNote]:
     """The edition's waves, earliest first (none for an edition sent to all at once);
-    readers without a known zone are shown in ``zone``, the segment's."""
+    readers without a known zone are shown in ``zone``, the segment's.
+
+    Naming a wave's zones reads each of its readers' (seconds for a million): ``named``
+    says which waves' to name: all, the next to send, or none (then a wave's label is its
+    time in UTC alone)."""
     rows = session.execute(
         select(Batch.release_at, Batch.status, func.count(), func.sum(Batch.size))
         .where(Batch.edition_id == edition_id, Batch.release_at.is_not(None))
@@ -107,16 +124,11 @@ def edition_waves(session: Session, edition_id: int, zone: ZoneInfo) -> list[Wav
         if release is None:
             continue
         states.setdefault(release, {})[status] = (int(batches), int(readers or 0))
-    names = session.execute(
-        select(Batch.release_at, Subscriber.timezone)
-        .join(
-            Delivery,
-            and_(Delivery.edition_id == Batch.edition_id, Delivery.batch == Batch.number),
-        )
-        .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
-        .where(Batch.edition_id == edition_id, Batch.release_at.is_not(None))
-        .group_by(Batch.release_at, Subscriber.timezone)
-    ).all()
+    chosen = list(states)
+    if named == "next":
+        unsent = [r for r in sorted(states) if _state(set(states[r])) != "sent"]
+        chosen = unsent[:1]
+    names = [] if named == "none" else _zone_names(session, edition_id, chosen)
     zones: dict[datetime, dict[str, ZoneInfo]] = {}
     for release, name in names:
         if release is None:
@@ -142,6 +154,25 @@ def edition_waves(session: Session, edition_id: int, zone: ZoneInfo) -> list[Wav
             )
         )
     return waves
+
+
+def _zone_names(
+    session: Session, edition_id: int, releases: list[datetime]
+) -> list[tuple[datetime | None, str]]:
+    """(wave, zone name) of the readers of the waves released at ``releases``, each once."""
+    if not releases:
+        return []
+    rows = session.execute(
+        select(Batch.release_at, Subscriber.timezone)
+        .join(
+            Delivery,
+            and_(Delivery.edition_id == Batch.edition_id, Delivery.batch == Batch.number),
+        )
+        .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+        .where(Batch.edition_id == edition_id, Batch.release_at.in_(releases))
+        .group_by(Batch.release_at, Subscriber.timezone)
+    ).all()
+    return [(release, name) for release, name in rows]
 
 
 def _state(statuses: set[BatchStatus]) -> str:
@@ -202,7 +233,7 @@ def failure_reasons(session: Session, edition_id: int, failed: int) -> dict[str,
 
 
 def edition_status(
-    session: Session, edition: Edition, zone: ZoneInfo = UTC_ZONE
+    session: Session, edition: Edition, zone: ZoneInfo = UTC_ZONE, named: Named = "all"
 ) -> EditionStatusReport:
     counts = ledger.counts(session, edition.id)
     batches = list(session.scalars(select(Batch).where(Batch.edition_id == edition.id)))
@@ -225,7 +256,7 @@ def edition_status(
         failure_reasons=failure_reasons(session, edition.id, counts.failed)
         if counts.failed
         else {},
-        waves=tuple(edition_waves(session, edition.id, zone)),
+        waves=tuple(edition_waves(session, edition.id, zone, named)),
     )
 
 
@@ -233,11 +264,18 @@ def statuses(
     session: Session, edition_id: int | None = None, limit: int = 20, zones: Zones | None = None
 ) -> list[EditionStatusReport]:
     """The newest editions' reports (or one edition's); ``zones`` gives each segment's zone,
-    for the waves of local-time editions (UTC without it)."""
+    for the waves of local-time editions (UTC without it). The zones of each wave are
+    named for an edition still being sent, or the one asked for; in a list, a sent
+    edition's waves are given by their UTC time."""
     query = select(Edition).order_by(Edition.id.desc()).limit(limit)
     if edition_id is not None:
         query = select(Edition).where(Edition.id == edition_id)
     return [
-        edition_status(session, e, zones(e.segment) if zones else UTC_ZONE)
+        edition_status(
+            session,
+            e,
+            zones(e.segment) if zones else UTC_ZONE,
+            "all" if edition_id is not None or e.status == EditionStatus.sending else "none",
+        )
         for e in session.scalars(query)
     ]

@@ -101,7 +101,7 @@ def start_send(
         told = note + ("; " if note else "") + f"{after.failed} failed" if after.failed else note
         with store.session() as session:
             zone = zones(segment) if zones is not None else UTC_ZONE
-            waves = waves_note(edition_waves(session, edition_id, zone))
+            waves = waves_note(edition_waves(session, edition_id, zone, "next"))
         told = "; ".join(filter(None, (told, waves)))
         return SegmentReport(
             segment,
