@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from helpers import DESK_SENDER, cli_ok, write_city_feed
+from helpers import DESK_SENDER, cli_ok, rss_item, write_city_feed, write_rss
 from sendgrid_standin import SendGridStandIn
 from sqlalchemy import select, update
 
@@ -185,12 +185,8 @@ def test_each_wave_goes_at_its_readers_local_time_and_each_reader_once(
                         .where(Subscriber.email == UNSUBSCRIBES)
                         .values(status=Status.unsubscribed)
                     )
-            if now == RELEASE["America/Los_Angeles"]:
-                # Released but not yet sent: the edition has work to do by now.
-                assert unfinished_edition(store, SEGMENT, now) == edition.id
-            if now == UNSUBSCRIBED_AT:
-                # Only waves to come: the segment's next edition is not held up by this one.
-                assert unfinished_edition(store, SEGMENT, now) is None
+            # An edition in waves never holds up the segment's next edition.
+            assert unfinished_edition(store, SEGMENT) is None
             release_waves(store, config, "sendgrid", now)
             got = Counter(sendgrid.recipients())
             expected = {
@@ -205,6 +201,53 @@ def test_each_wave_goes_at_its_readers_local_time_and_each_reader_once(
             assert session.get_one(Edition, edition.id).status == EditionStatus.sent
             leo = session.scalars(select(Delivery).where(Delivery.email == UNSUBSCRIBES)).one()
             assert (leo.status.value, leo.error) == ("failed", "suppressed: unsubscribed")
+
+
+def test_waves_still_to_come_do_not_hold_up_the_next_edition(
+    tmp_path: Path, database_url: str, sendgrid: SendGridStandIn
+) -> None:
+    readers = {a: z for a, z in READERS.items() if a != UNSUBSCRIBES}
+    config = prepared(tmp_path, database_url, readers, "0 8,20 * * *")
+    morning, evening = datetime(2026, 11, 10, 8, 0), datetime(2026, 11, 10, 20, 0)
+
+    def release(wall: datetime, address: str) -> datetime:
+        name = readers[address]
+        zone = ZoneInfo(name if name in RELEASE else "Europe/London")
+        return wall.replace(tzinfo=zone).astimezone(UTC)
+
+    with open_store(database_url) as store:
+        record(store, config, RELEASE["Pacific/Auckland"], morning)
+        # 20:00 comes in Auckland at 07:00 UTC, before the morning's London, New York and
+        # Los Angeles waves: the evening edition is composed then, from a new story.
+        second = due = datetime(2026, 11, 10, 7, 0, tzinfo=UTC)
+        assert due_slot(store, config, due) == evening
+        write_rss(
+            tmp_path / "desk",
+            [
+                rss_item(
+                    "Evening vote on the harbour",
+                    "https://news.example/politics/harbour",
+                    "Tue, 10 Nov 2026 06:00:00 GMT",
+                    "The council voted on the harbour. \\\nMembers said it would take years.",
+                )
+            ],
+        )
+        ingest_all(store, config, due)
+        note = record(store, config, second, evening)
+        assert "resumed" not in note and "1 of 5 waves sent" in note
+        now = second
+        while now < datetime(2026, 11, 11, 6, 0, tzinfo=UTC):
+            now += timedelta(minutes=30)
+            release_waves(store, config, "sendgrid", now)
+            got = Counter(sendgrid.recipients())
+            assert got == {
+                a: n
+                for a in readers
+                if (n := sum(release(w, a) <= now for w in (morning, evening)))
+            }, now
+        with store.session() as session:
+            statuses = session.scalars(select(Edition.status).order_by(Edition.id)).all()
+        assert statuses == [EditionStatus.sent, EditionStatus.sent]
 
 
 def test_a_release_reports_the_wave_it_sent_and_the_next(

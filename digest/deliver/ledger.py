@@ -75,6 +75,18 @@ def released(
     return or_(release_at.is_(None), release_at <= now)
 
 
+def in_waves(session: Session, edition_id: int) -> bool:
+    """Whether the edition is sent in waves (a local-time edition of a scheduled slot)."""
+    return (
+        session.scalar(
+            select(Batch.id)
+            .where(Batch.edition_id == edition_id, Batch.release_at.is_not(None))
+            .limit(1)
+        )
+        is not None
+    )
+
+
 def waiting(session: Session, edition_id: int, now: datetime) -> bool:
     """Whether all that is left of the edition is waves whose time has not come: nothing
     is being sent, no released batch is pending, and some batch waits."""

@@ -54,7 +54,7 @@ def approve(
     settings = config.segment(segment)
     with store.session() as session:
         held = require_waiting(session, segment)
-    if unfinished_edition(store, segment, now) is not None:
+    if unfinished_edition(store, segment) is not None:
         raise DigestError(
             f"an edition of {segment} is still being sent; `digest resume` finishes it, "
             "then approve"

@@ -142,18 +142,18 @@ def latest_edition(session: Session, segment: str) -> int | None:
     return session.scalar(select(func.max(Edition.id)).where(Edition.segment == segment))
 
 
-def unfinished_edition(store: Store, segment: str, now: datetime) -> int | None:
-    """The segment's edition still being sent, if there is one with something to send by
-    ``now``. An edition whose only unsent readers are in waves still to come does not
-    count: it does not hold up the segment's next edition, and its waves go at their
-    times (:func:`digest.run.waves.release_waves`)."""
+def unfinished_edition(store: Store, segment: str) -> int | None:
+    """The segment's edition still being sent, if there is one. An edition sent in waves
+    does not count: several may be under way at once, each wave going at its time
+    (:func:`digest.run.waves.release_waves` sends them and retries what failed), so it
+    never holds up the segment's next edition."""
     with store.session() as session:
         found = session.scalars(
             select(Edition.id)
             .where(Edition.segment == segment, Edition.status == EditionStatus.sending)
             .order_by(Edition.id)
         ).all()
-        return next((e for e in found if not ledger.waiting(session, e, now)), None)
+        return next((e for e in found if not ledger.in_waves(session, e)), None)
 
 
 def lock_segment(session: Session, segment: str, now: datetime) -> None:

@@ -110,7 +110,7 @@ class SegmentRun:
         """Compose, render, record and start sending the segment's next edition; the
         returned function waits for the sending's end and reports. A segment that requires
         approval holds its edition for an editor instead (:mod:`digest.run.holding`)."""
-        unfinished = unfinished_edition(self.store, segment.name, self.clock())
+        unfinished = unfinished_edition(self.store, segment.name)
         if unfinished is not None:
             note = "resumed an unfinished edition"
             return self.send(unfinished, note)

@@ -120,8 +120,9 @@ def next_release(store: Store, now: datetime) -> datetime | None:
 
 
 def _due(store: Store, now: datetime) -> list[tuple[int, str]]:
-    """(edition, segment) of each edition still being sent, in waves, with a pending batch
-    whose wave has come or a claimed one (which may be stale), oldest first."""
+    """(edition, segment) of each edition still being sent in waves that has more than
+    waves to come by ``now``: a pending batch whose wave has come, a claimed one (which
+    may be stale), or nothing left to send (it is then marked sent); oldest first."""
     with store.session() as session:
         waved = (
             select(Batch.edition_id)
@@ -129,24 +130,16 @@ def _due(store: Store, now: datetime) -> list[tuple[int, str]]:
             .distinct()
             .scalar_subquery()
         )
-        ready = (
-            select(Batch.edition_id)
-            .where(
-                (Batch.status == BatchStatus.sending)
-                | ((Batch.status == BatchStatus.pending) & ledger.released(Batch.release_at, now))
-            )
-            .scalar_subquery()
-        )
         rows = session.execute(
             select(Edition.id, Edition.segment)
-            .where(
-                Edition.status == EditionStatus.sending,
-                Edition.id.in_(waved),
-                Edition.id.in_(ready),
-            )
+            .where(Edition.status == EditionStatus.sending, Edition.id.in_(waved))
             .order_by(Edition.id)
         ).all()
-    return [(int(ident), str(segment)) for ident, segment in rows]
+        return [
+            (int(ident), str(segment))
+            for ident, segment in rows
+            if not ledger.waiting(session, ident, now)
+        ]
 
 
 def zones_of(config: Config) -> Zones:
