@@ -139,9 +139,12 @@ def record_personal_recipients(
 
 def _plan(session: Session, audience: ColumnElement[bool], waves: Waves | None) -> WavePlan | None:
     """The waves of the audience's zones, read in one query; None without ``waves``."""
-    if waves is None:
-        return None
-    return waves.plan(session.scalars(select(Subscriber.timezone).where(audience).distinct()))
+    return None if waves is None else waves.plan(_zone_names(session, audience))
+
+
+def _zone_names(session: Session, audience: ColumnElement[bool]) -> list[str]:
+    """The zone names the audience's readers gave, each once."""
+    return list(session.scalars(select(Subscriber.timezone).where(audience).distinct()))
 
 
 def _batch(
@@ -202,8 +205,7 @@ def local_zones(
 ) -> list[ZoneInfo]:
     """The zones of the segment's active readers, and ``default_zone`` (the segment's),
     each once; readers with no zone or one not known count in ``default_zone``."""
-    names = session.scalars(select(Subscriber.timezone).where(audience(segment)).distinct())
-    return distinct_zones(names, default_zone)
+    return distinct_zones(_zone_names(session, audience(segment)), default_zone)
 
 
 def record_recipients(
@@ -245,8 +247,7 @@ def _record_waves(
     batches than any wave has. So the readers' rows are numbered in one pass, and each
     batch's release time follows from its number, whatever readers do meanwhile.
     """
-    plan = _plan(session, audience, waves)
-    assert plan is not None
+    plan = waves.plan(_zone_names(session, audience))
     wave = _wave(plan)
     place = func.row_number().over(partition_by=wave, order_by=Subscriber.id) - 1
     number = wave * (func.count().over() // batch_size + 1) + place // batch_size

@@ -56,7 +56,8 @@ class WaveNote:
 
     @property
     def label(self) -> str:
-        """ "09:00 Asia/Kolkata (03:30 UTC)"; zones that share a local time, together."""
+        """The wave as people read it, "09:00 Asia/Kolkata (03:30 UTC)": zones that share
+        a local time together; its UTC time alone when its zones were not read."""
         by_time: dict[str, list[str]] = {}
         for each in self.zones:
             by_time.setdefault(each.local, []).append(each.zone)
