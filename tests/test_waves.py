@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 
 from digest.config import Config, load_config
 from digest.deliver.recipients import local_zones
+from digest.deliver.zones import reader_zone
 from digest.errors import ConfigError
 from digest.intake.ingest import ingest_all
 from digest.run.editions import unfinished_edition
@@ -409,3 +410,20 @@ def test_deliver_at_must_be_segment_or_local(tmp_path: Path) -> None:
         ConfigError, match=r"deliver_at: 'sunrise' is not one of 'segment', 'local'"
     ):
         load_config(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "zone"),
+    [
+        ("Asia/Kolkata", "Asia/Kolkata"),
+        ("Etc/UTC", "Etc/UTC"),  # named on purpose
+        ("UTC", "Europe/London"),  # the column's default: none given
+        ("", "Europe/London"),
+        ("Mars/Olympus_Mons", "Europe/London"),
+        ("../../etc/passwd", "Europe/London"),
+        ("America", "Europe/London"),  # a folder of zones, not a zone
+        ("Asia/Kolkata\x00", "Europe/London"),
+    ],
+)
+def test_a_reader_without_a_known_zone_gets_the_segments(name: str, zone: str) -> None:
+    assert reader_zone(name, ZoneInfo("Europe/London")).key == zone
