@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from digest.intake.ingest import ingest_all
 from digest.run.editions import unfinished_edition
 from digest.run.segments import run_segments
 from digest.run.slots import latest_slot, wall_key
-from digest.run.waves import next_release, release_waves, slot_waves
+from digest.run.waves import next_release, release_waves, slot_waves, slot_zones
 from digest.store.database import Store, open_store
 from digest.store.models import Batch, Delivery, Edition, EditionStatus
 from subscribers.models import Status, Subscriber
@@ -401,6 +402,18 @@ def test_an_unscheduled_run_sends_to_every_zone_at_once(
         assert sorted(sendgrid.recipients()) == sorted(READERS)
         with store.session() as session:
             assert session.scalars(select(Batch.release_at)).all() == [None] * len(READERS)
+
+
+def test_a_local_segments_slot_comes_in_its_readers_zones(
+    tmp_path: Path, database_url: str
+) -> None:
+    config = prepared(tmp_path, database_url, READERS, "0 8 * * *")
+    local = config.segment(SEGMENT)
+    with open_store(database_url) as store, store.session() as session:
+        assert [z.key for z in slot_zones(session, config, local)] == sorted(RELEASE)
+        at_its_own = replace(local, deliver_at="segment")
+        assert [z.key for z in slot_zones(session, config, at_its_own)] == ["Europe/London"]
+        assert slot_waves(config, at_its_own, "cron 2026-11-10T08:00") is None
 
 
 def test_deliver_at_must_be_segment_or_local(tmp_path: Path) -> None:
