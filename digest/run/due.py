@@ -26,6 +26,7 @@ from digest.run.editions import lock_segment
 from digest.run.schedule import in_words
 from digest.run.segments import slot_now
 from digest.run.slots import earliest_instant, latest_slot, next_slot, wall_key
+from digest.run.waves import slot_zones
 from digest.settings import SegmentSettings
 from digest.store.database import Store
 from digest.store.models import Edition, SegmentLock
@@ -38,8 +39,9 @@ SHOWN = "%Y-%m-%d %H:%M %Z"
 
 
 def segment_zones(session: Session, config: Config, segment: SegmentSettings) -> list[ZoneInfo]:
-    """The zones the segment's slots happen in; a slot is due at the earliest of them."""
-    return [config.segment_zone(segment.name)]
+    """The zones the segment's slots happen in; a slot is due at the earliest of them (its
+    readers' zones for a local-time segment: :func:`digest.run.waves.slot_zones`)."""
+    return slot_zones(session, config, segment)
 
 
 @dataclass(frozen=True)

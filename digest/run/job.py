@@ -10,14 +10,15 @@ segments that are due (:mod:`digest.run.due`), and nothing more when none is.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
-from digest.clock import utcnow
+from digest.clock import Clock, utcnow
 from digest.config import Config
-from digest.deliver import shutdown
+from digest.deliver import ledger, shutdown
 from digest.errors import DigestError
 from digest.intake.ingest import SourceReport, ingest_all
 from digest.run.approval import apply_deadline
@@ -28,6 +29,7 @@ from digest.run.report import SegmentReport
 from digest.run.segments import STOPPING, run_segments
 from digest.run.sending import resume_edition, unfinished_editions
 from digest.run.subscribers_file import AudienceReport, merge_subscribers_file
+from digest.run.waves import zones_of
 from digest.store.database import Store
 
 
@@ -76,6 +78,7 @@ def main_job(
     slot: str = "",
     slots: Mapping[str, str] | None = None,
     now: datetime | None = None,
+    clock: Clock = utcnow,
 ) -> JobResult:
     """Merge subscribers → ingest → each segment; one failing step never stops the next.
     ``slots`` gives some segments their own run key (else ``slot``, else the minute's)."""
@@ -88,7 +91,7 @@ def main_job(
         result.sources = ingest_all(store, config, now)
         watcher.ingested(result.sources)
     result.segments = run_segments(
-        store, config, backend, segments, now=now, slot=slot, slots=slots
+        store, config, backend, segments, now=now, slot=slot, slots=slots, clock=clock
     )
     return result
 
@@ -101,17 +104,29 @@ def due_job(
     *,
     now: datetime | None = None,
 ) -> JobResult:
-    """What is due at ``now``: continue every unfinished edition, apply every approval
-    deadline that has passed, then merge, ingest and run the due segments, each keyed by
+    """What is due at ``now``: continue every unfinished edition (sending the
+    waves of a local-time edition that have come), apply every approval deadline that has
+    passed, then merge, ingest and run the due segments, each keyed by
     its slot; a missed slot is recorded as handled. With nothing due, nothing is fetched."""
     now = now or utcnow()
+    started = time.monotonic()
+
+    def clock() -> datetime:  # runs on from ``now`` as the job does
+        return now + timedelta(seconds=time.monotonic() - started)
+
     result = JobResult()
     settings = delivery_settings(config)
     for edition_id in unfinished_editions(store):
         if shutdown.requested():
             return result
+        with store.session() as session:
+            if ledger.waiting(session, edition_id, now):
+                continue  # only waves whose time has not come
         try:
-            result.segments.append(resume_edition(store, settings, backend, edition_id))
+            resumed = resume_edition(
+                store, settings, backend, edition_id, clock=clock, zones=zones_of(config)
+            )
+            result.segments.append(resumed)
         except DigestError as e:
             result.segments.append(SegmentReport(f"#{edition_id}", note=f"error: {e}", failed=True))
     for segment in config.segments.values():
@@ -138,6 +153,7 @@ def due_job(
         watcher,
         slots={d.segment: d.slot for d in due},
         now=now,
+        clock=clock,
     )
     result.audience, result.sources = ran.audience, ran.sources
     result.segments += ran.segments

@@ -22,6 +22,7 @@ from digest.errors import DigestError
 from digest.run.due import due_segments
 from digest.run.job import JobResult, JobWatcher, due_job
 from digest.run.sending import unfinished_editions
+from digest.run.waves import next_release
 from digest.store.database import Store
 from digest.store.models import HeldEdition, HoldStatus
 from subscribers.errors import AudienceError
@@ -55,9 +56,12 @@ def run_schedule(
 
 
 def next_wake(store: Store, config: Config, now: datetime) -> datetime:
-    """The first of: any segment's next slot, any held edition's approval deadline, and a
-    minute from ``now``."""
+    """The first of: any segment's next slot, any held edition's approval deadline, the
+    next wave of a local-time edition, and a minute from ``now``."""
     wakes = [now + LONGEST_SLEEP]
+    wave = next_release(store, now)
+    if wave is not None:
+        wakes.append(wave)
     wakes += [d.next_at for d in due_segments(store, config, now) if d.next_at is not None]
     with store.session() as session:
         deadlines = session.scalars(
