@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import random
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,13 +22,16 @@ from pathlib import Path
 
 import pytest
 from helpers import rss_item, run_cli, write_desk, write_rss
+from sendgrid_standin import SendGridStandIn
 from sqlalchemy import select, update
+from test_waves import READERS, RELEASE, prepared, release_of
+from test_waves import SEGMENT as WAVES_SEGMENT
 
 from digest.config import Config, load_config
 from digest.deliver import shutdown
 from digest.errors import ConfigError
 from digest.intake.ingest import SourceReport
-from digest.run.due import DUE, MISSED, WAITING, due_segments
+from digest.run.due import DUE, MISSED, WAITING, due_segments, mark_handled
 from digest.run.job import JobResult, due_job
 from digest.run.scheduler import next_wake
 from digest.run.segments import STOPPING
@@ -470,3 +474,29 @@ def test_a_late_hold_gives_the_editors_the_whole_approval_window(
     assert due_job(store, room.config, "outbox", Quiet(), now=at("2026-12-02T10:25")).idle
     (sent,) = due_job(store, room.config, "outbox", Quiet(), now=at("2026-12-02T10:30")).segments
     assert sent.note == "approval deadline passed: sent by on_deadline"
+
+
+# --- a local-time segment (deliver_at = "local") under cron ---
+
+
+def test_cron_runs_release_each_wave_of_a_local_segment_at_its_time(
+    tmp_path: Path, database_url: str, sendgrid: SendGridStandIn
+) -> None:
+    """Readers in five zones (one half an hour off): the edition is due at the earliest
+    zone's 08:00 and each wave goes with the cron run at its zone's 08:00, once."""
+    config = prepared(tmp_path, database_url, READERS, "0 8 * * *")
+    first = RELEASE["Pacific/Auckland"]
+    with open_store(database_url) as store:
+        mark_handled(store, WAVES_SEGMENT, datetime(2026, 11, 9, 8, 0), first)  # sent before
+        (waiting,) = due_segments(store, config, first - FIVE)
+        assert waiting.next_at == first  # Auckland's 08:00 is the first
+        now = first - timedelta(minutes=30)
+        while now <= RELEASE["America/Los_Angeles"] + timedelta(minutes=30):
+            result = due_job(store, config, "sendgrid", Quiet(), now=now)
+            assert not result.failed, result.segments
+            expected = {a: 1 for a in READERS if release_of(a) <= now}
+            assert Counter(sendgrid.recipients()) == expected, now
+            now += FIVE
+        with store.session() as session:
+            (edition,) = session.scalars(select(Edition))
+        assert edition.slot == "cron 2026-11-10T08:00" and edition.created_at == first
