@@ -13,25 +13,24 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from helpers import ROOT, rss_item, run_cli, write_desk, write_rss
+from helpers import ROOT, rss_item, write_desk, write_rss
 from sendgrid_standin import SendGridStandIn
 from sqlalchemy import select
 
-import digest.commands.run
-import digest.run.scheduler
 from digest.cli import main
 from digest.commands.run import STOPPED
 from digest.config import Config, load_config
-from digest.deliver import ledger, shutdown
+from digest.deliver import ledger
 from digest.intake.ingest import SourceReport, ingest_all
 from digest.run.due import DUE, WAITING, due_segments
 from digest.run.job import due_job
+from digest.run.scheduler import DueTrigger
 from digest.run.segments import run_segments
 from digest.run.subscribers_file import AudienceReport, merge_subscribers_file
 from digest.store.database import Store, open_store
@@ -178,49 +177,54 @@ class Quiet:
         pass
 
 
-@pytest.fixture
-def stop_after(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[datetime, Step]]]:
-    """`digest schedule` on a clock that, at each wait, moves to the next given time and
-    takes the step given with it; asked to stop at the wait after the last."""
-    times = [FIRST]
-    monkeypatch.setattr(digest.run.scheduler, "utcnow", lambda: times[0])
-    monkeypatch.setattr(digest.commands.run, "utcnow", lambda: times[0])
-    later: list[tuple[datetime, Step]] = []
-
-    def wait(seconds: float) -> bool:
-        if later:
-            times[0], step = later.pop(0)
-            step()
-            return False
-        shutdown.request()
-        return True
-
-    monkeypatch.setattr(shutdown, "wait", wait)
-    yield later
-    shutdown.reset()
-
-
 STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d "
 
 
-def test_digest_schedule_says_what_is_due_and_sends_each_slot_once_with_stamped_lines(
-    capsys: pytest.CaptureFixture[str],
-    config_path: Path,
-    store: Store,
-    stop_after: list[tuple[datetime, Step]],
-) -> None:
-    """Passes at both 03:30s of the autumn change, with a new article between them."""
-    stop_after.append((SECOND, lambda: write_feed(config_path.parent, 3)))
-    code, out, err = run_cli(capsys, "schedule", "--config", str(config_path))
+def test_the_scheduler_fires_at_once_then_at_each_wake(config: Config, store: Store) -> None:
+    trigger = DueTrigger(store, config)
+    assert trigger.get_next_fire_time(None, FIRST) == FIRST
+    # After the first 03:30 of the autumn change, the second 03:30 is no new slot: the
+    # scheduler wakes each minute (to see what other processes did) until the next day's.
+    due_job(store, config, "outbox", Quiet(), now=FIRST)
+    assert trigger.get_next_fire_time(FIRST, SECOND) == SECOND + timedelta(minutes=1)
+    before = datetime(2026, 10, 26, 3, 29, 30, tzinfo=HELSINKI)
+    assert trigger.get_next_fire_time(before, before) == datetime(
+        2026, 10, 26, 3, 30, tzinfo=HELSINKI
+    )
 
-    assert code == 0, err
+
+def test_digest_schedule_says_what_is_due_sends_it_once_with_stamped_lines_and_stops_on_sigterm(
+    config_path: Path, store: Store, tmp_path: Path
+) -> None:
+    log = tmp_path / "schedule.log"
+    with log.open("w") as output:
+        scheduler = subprocess.Popen(
+            [*DIGEST, "schedule", "--config", str(config_path)],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env=environment(),
+        )
+        try:
+            deadline = time.monotonic() + 120
+            outbox = config_path.parent / "outbox"
+            while len(list(outbox.rglob("*.eml"))) < 2 * len(PEOPLE):
+                assert time.monotonic() < deadline and scheduler.poll() is None, log.read_text()
+                time.sleep(0.05)
+            time.sleep(0.5)  # the pass prints its table
+            scheduler.send_signal(signal.SIGTERM)
+            code = scheduler.wait(timeout=60)
+        finally:
+            scheduler.kill()
+    out = log.read_text()
     lines = out.splitlines()
+    assert code == 0, out
     assert all(re.match(STAMP, line) for line in lines), out
-    assert lines[0].startswith("2026-10-25T03:30:00+03:00 segment ")
+    assert "segment " in lines[0] and "next slot" in lines[0], out
     assert "every day at 03:30, Europe/Helsinki" in lines[1] and "never sent" in lines[1]
-    assert "every Saturday at 09:00, Europe/Helsinki" in lines[2]
-    assert lines[-1].endswith(STOPPED)
-    assert editions(store) == [("politics", SLOT), ("weekly", "cron 2026-10-24T09:00")]
+    assert "every Saturday at 09:00, Europe/Helsinki" in lines[2], out
+    assert re.search(STAMP + r"segment +items +recipients +written", out), out
+    assert lines[-1].endswith(STOPPED), out
+    assert [segment for segment, _ in editions(store)] == ["politics", "weekly"]
     assert len(list((config_path.parent / "outbox").rglob("*.eml"))) == 2 * len(PEOPLE)
 
 

@@ -1,21 +1,27 @@
-"""``digest schedule``'s loop: the due pass of a cron ``digest run``
-(:func:`~digest.run.job.due_job`) each time a segment's slot or an approval deadline comes,
-and at least once a minute, until the process is asked to stop.
+"""``digest schedule``: APScheduler runs the due pass of a cron ``digest run``
+(:func:`~digest.run.job.due_job`) whenever a segment's slot, an approval deadline or a
+local-time wave comes, and at least once a minute, until the process is asked to stop.
 
 Each pass decides what is due exactly as a cron job does and keys each edition by its slot,
-so a scheduler and a cron job on one store still send once per slot. On SIGTERM or Ctrl-C
-(:mod:`digest.deliver.shutdown`) the pass in hand finishes the batch it is sending, starts
-no other segment, and the loop ends.
+so a scheduler and a cron job on one store still send once per slot. The pass's firing
+times come from the slot arithmetic (:func:`next_wake`), not from a cron trigger per
+segment: a slot is due at its earliest zone's time, which no single trigger knows, and a
+time the clocks skip or repeat then fires once. On SIGTERM or Ctrl-C
+(:mod:`digest.deliver.shutdown`) the pass in hand finishes the batch it is sending and
+starts no other segment; the scheduler waits for it and stops.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
 from sqlalchemy import select
 
-from digest.clock import Clock, utcnow
+from digest.clock import utcnow
 from digest.config import Config
 from digest.deliver import ledger, shutdown
 from digest.errors import DigestError
@@ -28,7 +34,6 @@ from digest.store.models import HeldEdition, HoldStatus
 from subscribers.errors import AudienceError
 
 LONGEST_SLEEP = timedelta(minutes=1)  # also catches what other processes changed
-SHORTEST_SLEEP = 1.0  # seconds: a wake a little early never spins
 
 
 def run_schedule(
@@ -38,21 +43,52 @@ def run_schedule(
     watcher: JobWatcher,
     told: Callable[[JobResult], None],
     failed: Callable[[str], None],
-    clock: Clock | None = None,
 ) -> None:
     """Due passes until a stop is requested; ``told`` hears what each pass did, ``failed``
     why a pass stopped short (the next pass tries again)."""
-    clock = clock or utcnow
-    while not shutdown.requested():
+
+    def due_pass() -> None:
         try:
-            told(due_job(store, config, backend, watcher, now=clock()))
+            told(due_job(store, config, backend, watcher, now=utcnow()))
         except (DigestError, AudienceError) as e:  # the scheduler keeps going
             failed(str(e))
-        if shutdown.requested():
-            break
-        now = clock()
-        pause = (next_wake(store, config, now) - now).total_seconds()
-        shutdown.wait(max(pause, SHORTEST_SLEEP))
+
+    # A pass that outlasts its next firing is not a fault: that firing folds into the next.
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
+    scheduler = BackgroundScheduler(timezone=UTC)
+    scheduler.add_job(
+        due_pass,
+        DueTrigger(store, config),
+        id="due",
+        name="due pass",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=None,
+    )
+    scheduler.start()
+    try:
+        while not shutdown.wait(3600):
+            pass
+    finally:
+        scheduler.shutdown(wait=True)  # the pass in hand ends after its batch
+
+
+class DueTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler has no type hints
+    """Fires at once, then at each :func:`next_wake`."""
+
+    def __init__(self, store: Store, config: Config) -> None:
+        self.store = store
+        self.config = config
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        if previous_fire_time is None:
+            return now
+        return next_wake(self.store, self.config, max(now, previous_fire_time))
+
+    def __str__(self) -> str:
+        return "at each slot, deadline and wave, and each minute"
 
 
 def next_wake(store: Store, config: Config, now: datetime) -> datetime:
