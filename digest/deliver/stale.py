@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from digest.deliver.notify import notify
 from digest.store.models import Batch, BatchStatus, Delivery, DeliveryStatus
 
 HOST = socket.gethostname()
@@ -82,4 +83,6 @@ def resolve_stale(
             )
         else:
             batch.status, batch.doubt_resolution = BatchStatus.pending, "resent"
+    if any(batch.status == BatchStatus.pending for batch in stale):
+        notify(session)
     return doubtful

@@ -103,6 +103,34 @@ def start_send(
     return finish
 
 
+def queue_for_workers(
+    store: Store, settings: DeliverySettings, backend: str, edition_id: int, note: str = ""
+) -> SegmentReport:
+    """With ``[digest] send = "workers"``: leave the recorded edition to `digest worker`
+    processes (they were woken when it was recorded) and say how many readers wait."""
+    with store.session() as session:
+        edition = session.get_one(Edition, edition_id)
+        segment, items = edition.segment, len(edition.items)
+        name = backend or edition.backend
+        shown = Rendered("", "", edition.html, "", (), Placeholders(edition.placeholder_nonce))
+        counts = ledger.counts(session, edition_id)
+    preview = write_preview(
+        settings.sender, shown, edition_preview(settings.outbox_dir, segment, edition_id)
+    )
+    queued = f"{counts.pending:,} recipients queued for digest worker"
+    told = f"{note}; {queued}" if note else f"recorded; {queued}"
+    return SegmentReport(
+        segment,
+        items,
+        counts.recipients,
+        counts.sent,
+        preview,
+        told,
+        backend=name,
+        edition=edition_id,
+    )
+
+
 def resume_edition(
     store: Store,
     settings: DeliverySettings,
