@@ -113,10 +113,11 @@ def sending_editions(store: Store) -> list[Ready]:
 
 @dataclass
 class Share:
-    """What this worker did for one edition."""
+    """What this worker did for one edition, and how much of it it has told."""
 
+    segment: str
     accepted: int = 0
-    reported: bool = False
+    told: int = 0
 
 
 @dataclass
@@ -169,6 +170,7 @@ class Worker:
         """Every thread sends ready batches of any edition until none is ready."""
         if threads == 1:
             self._work()
+            self._tell()
             return
         pool = [
             threading.Thread(target=self._work, name=f"digest-worker-{n}") for n in range(threads)
@@ -177,6 +179,7 @@ class Worker:
             thread.start()
         for thread in pool:
             thread.join()
+        self._tell()
         if shutdown.requested():
             self.say("asked to stop: the batches in hand were finished and recorded")
 
@@ -199,9 +202,9 @@ class Worker:
             self.store, chosen, BackendSpec(chosen), edition.edition, threads=1, clock=self.clock
         )
         with self._lock:
-            share = self.shares.setdefault(edition.edition, Share())
+            share = self.shares.setdefault(edition.edition, Share(edition.segment))
             share.accepted += accepted
-        self._finish(edition)
+        finish_edition(self.store, edition.edition, self.clock)
         if errors:
             self.say(
                 f"edition {edition.edition} {edition.segment}: {errors[0]}; the batch is "
@@ -209,22 +212,28 @@ class Worker:
             )
             shutdown.wait(PAUSE_SECONDS)
 
-    def _finish(self, edition: Ready) -> None:
-        """Mark the edition sent when nobody is pending; say so once, if this worker took
-        part."""
-        counts = finish_edition(self.store, edition.edition, self.clock)
-        if counts.pending:
-            return
+    def _tell(self) -> None:
+        """After a round: a line per edition this worker sent some of since it last said,
+        with the edition's state (whoever sent its last batch marked it sent)."""
         with self._lock:
-            share = self.shares.get(edition.edition)
-            if share is None or share.reported:
-                return
-            share.reported = True
-        self.say(
-            f"edition {edition.edition} {edition.segment} sent: {counts.recipients} recipients, "
-            f"{counts.sent} sent, {counts.failed} failed, {counts.in_doubt} batches in doubt; "
-            f"this worker handed over {share.accepted}"
-        )
+            untold = [(n, s) for n, s in self.shares.items() if s.accepted > s.told]
+            for _, share in untold:
+                share.told = share.accepted
+        for number, share in untold:
+            with self.store.session() as session:
+                counts = ledger.counts(session, number)
+            if counts.pending:
+                self.say(
+                    f"edition {number} {share.segment}: this worker handed over "
+                    f"{share.accepted} so far; {counts.pending} recipients pending, in other "
+                    "workers' hands or waiting for their wave"
+                )
+            else:
+                self.say(
+                    f"edition {number} {share.segment} sent: {counts.recipients} recipients, "
+                    f"{counts.sent} sent, {counts.failed} failed, {counts.in_doubt} batches in "
+                    f"doubt; this worker handed over {share.accepted}"
+                )
 
     def _tidy(self, *, force: bool = False) -> None:
         """Resolve stale claims and mark finished editions sent, at most every
@@ -251,7 +260,7 @@ class Worker:
                     f"in doubt; by [digest] in_doubt = {self.settings.in_doubt!r}, "
                     + ("taken as sent" if self.settings.in_doubt == "skip" else "sent again")
                 )
-            self._finish(edition)
+            finish_edition(self.store, edition.edition, self.clock)
 
     def _backend_idempotent(self, name: str) -> bool:
         """Whether a retry through backend ``name`` cannot duplicate (the outbox)."""
