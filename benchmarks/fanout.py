@@ -10,8 +10,8 @@ It times ``run_segments`` — compose, render once, record the ledger, send ever
 for all segments against a SendGrid stand-in running in another process, which answers
 each request after ``--latency-ms``, as a real API may. Then, for each count in
 ``--workers``, it starts that many `digest worker` processes (``--concurrency`` requests in
-flight each), records a fresh edition of every segment with ``send = "workers"`` and times
-from the start of the recording until the workers have sent every edition. Last, on
+flight each), records a fresh edition of every segment with ``send = "workers"`` while
+they wait, and times the recording, then the workers' sending of every edition. Last, on
 ``--sample`` readers of the first segment, it times the per-recipient way most tools send:
 render the email for each reader (Jinja2 + MJML) and make one API call per reader, to the
 same stand-in; ``ratio`` is each way's recipients per second over that one's. The last line
@@ -33,6 +33,7 @@ import argparse
 import json
 import os
 import resource
+import signal
 import sys
 import tempfile
 import time
@@ -147,8 +148,10 @@ def workers_trial(
     now: datetime,
 ) -> dict[str, object]:
     """``count`` `digest worker` processes send a fresh edition of every segment, recorded
-    by this process with ``send = "workers"``: seconds from the recording's start until
-    every edition is sent."""
+    by this process with ``send = "workers"`` while they are paused (SIGSTOP) on their
+    LISTEN: the recording's seconds, then the sending's, from their SIGCONT until every
+    edition is sent. Sending and recording would otherwise share the two cores, and
+    neither figure would be the one asked for: how fast workers empty a recorded ledger."""
     path = write_config(
         folder,
         args.segments,
@@ -164,10 +167,15 @@ def workers_trial(
     before = standin.counts()
     cpu = cpu_seconds(resource.RUSAGE_CHILDREN)
     with worker_processes(path, count, folder) as workers:
+        for worker in workers:  # listening; paused while the editions are recorded
+            worker.process.send_signal(signal.SIGSTOP)
         began = time.perf_counter()
         reports = run_segments(store, config, "sendgrid", names, now=now, slot=slot)
         recorded = time.perf_counter() - began
         assert all("queued for digest worker" in r.note for r in reports), reports
+        began = time.perf_counter()
+        for worker in workers:  # each finds the NOTIFYs of the recording waiting for it
+            worker.process.send_signal(signal.SIGCONT)
         while sending(store, slot):
             time.sleep(0.05)
         seconds = time.perf_counter() - began
@@ -178,13 +186,14 @@ def workers_trial(
     after = standin.counts()
     recipients = after.recipients - before.recipients
     assert recipients >= args.subscribers, (recipients, args.subscribers)
-    log(f"{count} workers: sent {recipients} in {seconds:.2f} s ({recorded:.2f} s recording)")
+    log(f"{count} workers: sent {recipients} in {seconds:.2f} s (recorded in {recorded:.2f} s)")
     return {
         "workers": count,
         "concurrency_per_worker": args.concurrency,
         "seconds": round(seconds, 2),
         "record_seconds": round(recorded, 2),
         "recipients_per_s": round(args.subscribers / seconds),
+        "with_record_recipients_per_s": round(args.subscribers / (seconds + recorded)),
         "requests": after.requests - before.requests,
         "recipients_received": recipients,  # above the readers only by batches in doubt
         "workers_cpu_seconds": round(cpu, 2),

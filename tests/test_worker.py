@@ -26,6 +26,8 @@ from sendgrid_standin import SendGridStandIn
 from sqlalchemy import insert, select
 
 from digest.config import load_config
+from digest.deliver import ledger
+from digest.deliver.notify import Listener
 from digest.intake.ingest import ingest_all
 from digest.run.subscribers_file import merge_subscribers_file
 from digest.store.database import open_store
@@ -211,6 +213,22 @@ def test_send_must_be_self_or_workers(tmp_path: Path) -> None:
     code, output = digest(config, "worker")
     assert code == 1
     assert output.strip().endswith("[digest] send: 'cron' is not one of self, workers"), output
+
+
+@pytest.mark.postgres
+def test_a_batch_back_to_pending_wakes_listening_workers_when_its_transaction_commits(
+    postgres_url: str,
+) -> None:
+    never = lambda: False  # noqa: E731
+    with open_store(postgres_url) as store, Listener(store.engine) as listener:
+        with store.session() as session:  # failed for good: nothing for a worker to do
+            ledger.release(session, 1, 0, "refused", permanent=True)
+        assert not listener.wait(0.3, never)
+        with store.session() as session:
+            ledger.release(session, 1, 0, "timed out", permanent=False)
+            assert not listener.wait(0.3, never)  # not before the commit
+        assert listener.wait(5, never)
+        assert not listener.wait(0.3, never)  # one wake-up answered it
 
 
 # --- three workers on PostgreSQL, one killed mid-batch ---
