@@ -208,6 +208,31 @@ def test_a_worker_with_nothing_to_do_exits_0_on_sigterm(tmp_path: Path) -> None:
     assert output.splitlines()[-1].endswith("stopped; this worker handed over 0 recipients")
 
 
+def test_sigterm_mid_batch_finishes_and_records_the_batch_in_hand_then_exits_0(
+    tmp_path: Path, database_url: str
+) -> None:
+    settings = 'backend = "sendgrid"\nsend = "workers"\nconcurrency = 1\nbatch_size = 2'
+    config = newsroom(tmp_path / "desk", database_url, 8, settings)
+    with SendGridStandIn(latency=(0.6, 0.6)) as standin:
+        env = environment(SENDGRID_API_HOST=standin.url)
+        code, output = digest(config, "send", "--segment", SEGMENT, "--no-ingest", env=env)
+        assert code == 0, output
+        with workers(1, config, env) as (worker,):
+            pid = worker.process.pid
+            until(lambda: bool(held_by(database_url, pid)), 30, "the worker to claim a batch")
+            (held,) = held_by(database_url, pid)
+            assert worker.stop() == 0, worker.output
+            output = worker.output
+    assert "asked to stop: the batches in hand were finished and recorded" in output, output
+    assert output.splitlines()[-1].endswith(f"handed over {2 * len(standin.accepted)} recipients")
+    with open_store(database_url) as store, store.session() as session:
+        batches = {n: status for n, status in session.execute(select(Batch.number, Batch.status))}
+        doubtful = session.scalars(select(Batch.number).where(Batch.in_doubt)).all()
+    assert batches[held] == BatchStatus.sent and not doubtful, batches
+    assert BatchStatus.pending in batches.values()  # the rest waits for the next worker
+    assert edition_status(database_url) == EditionStatus.sending
+
+
 def test_send_must_be_self_or_workers(tmp_path: Path) -> None:
     config = write_desk(tmp_path / "desk", {}, digest='send = "cron"')
     code, output = digest(config, "worker")

@@ -13,8 +13,8 @@ from digest.commands.options import backend_option, config_option
 from digest.config import load_config
 from digest.deliver import shutdown
 from digest.deliver.backends import make_backend
-from digest.deliver.worker import Worker
 from digest.deliver.status import EditionStatusReport, statuses
+from digest.deliver.worker import Worker
 from digest.errors import DigestError
 from digest.run.delivery import delivery_settings
 from digest.run.report import SegmentReport

@@ -170,18 +170,18 @@ class Worker:
         """Every thread sends ready batches of any edition until none is ready."""
         if threads == 1:
             self._work()
-            self._tell()
-            return
-        pool = [
-            threading.Thread(target=self._work, name=f"digest-worker-{n}") for n in range(threads)
-        ]
-        for thread in pool:
-            thread.start()
-        for thread in pool:
-            thread.join()
-        self._tell()
+        else:
+            pool = [
+                threading.Thread(target=self._work, name=f"digest-worker-{n}")
+                for n in range(threads)
+            ]
+            for thread in pool:
+                thread.start()
+            for thread in pool:
+                thread.join()
         if shutdown.requested():
             self.say("asked to stop: the batches in hand were finished and recorded")
+        self._tell()
 
     def _work(self) -> None:
         """One thread: the oldest edition with a ready batch, its batches, the next one."""
@@ -223,10 +223,14 @@ class Worker:
             with self.store.session() as session:
                 counts = ledger.counts(session, number)
             if counts.pending:
+                where = (
+                    "left for the next worker"
+                    if shutdown.requested()
+                    else "in other workers' hands or waiting for their wave"
+                )
                 self.say(
                     f"edition {number} {share.segment}: this worker handed over "
-                    f"{share.accepted} so far; {counts.pending} recipients pending, in other "
-                    "workers' hands or waiting for their wave"
+                    f"{share.accepted} so far; {counts.pending} recipients pending, {where}"
                 )
             else:
                 self.say(
