@@ -39,6 +39,7 @@ from digest.settings import (
 APPROVALS = ("none", "required")
 IMAGES = ("lead", "all", "none")
 DEADLINE_OUTCOMES = ("send", "skip")
+DELIVER_AT = ("segment", "local")
 DATE_KEYS = frozenset({"signed_up_after", "signed_up_before"})
 T = TypeVar("T")
 
@@ -293,7 +294,11 @@ def _validate(config: Config, inherited: dict[str, set[str]]) -> None:
             raise ConfigError(
                 f"{where} {table(segment, 'max_items')} max_items: must be at least 1"
             )
-        for key, allowed in (("approval", APPROVALS), ("on_deadline", DEADLINE_OUTCOMES)):
+        for key, allowed in (
+            ("approval", APPROVALS),
+            ("on_deadline", DEADLINE_OUTCOMES),
+            ("deliver_at", DELIVER_AT),
+        ):
             value = getattr(segment, key)
             if value not in allowed:
                 raise ConfigError(

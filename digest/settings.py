@@ -383,6 +383,13 @@ class SegmentSettings:
         "Each reader gets only the items in the tags they follow (everything when they follow "
         "none); readers who follow the same tags share one render.",
     )
+    deliver_at: str = setting(
+        "segment",
+        'When each reader gets a scheduled edition: "segment" sends to everyone at the '
+        "schedule's time; \"local\" at that wall-clock time in each reader's own time zone "
+        "(readers with none, or one not known, get the segment's), in waves from one edition "
+        "composed at the earliest zone's time. An unscheduled run sends to everyone at once.",
+    )
     images: str = setting(
         "lead",
         'Article images in the email: "lead" on the lead story only, "all" adds thumbnails '

@@ -19,6 +19,7 @@ from digest.errors import DigestError
 from digest.run.delivery import delivery_settings
 from digest.run.report import SegmentReport
 from digest.run.sending import resume_edition, send_workers, unfinished_editions
+from digest.run.waves import zones_of
 from digest.store.database import open_store
 
 
@@ -30,7 +31,7 @@ def status(config_path: Path, edition_id: int | None, as_json: bool) -> None:
     """Show each edition's recipients: sent, failed, pending and in doubt."""
     config = load_config(config_path)
     with open_store(config.database_url) as store, store.session() as session:
-        reports = statuses(session, edition_id)
+        reports = statuses(session, edition_id, zones=zones_of(config))
     if edition_id is not None and not reports:
         raise DigestError(f"no edition {edition_id}; `digest status` lists them")
     if not reports:  # with --json, standard output stays empty JSON Lines
@@ -45,6 +46,9 @@ def _describe(r: EditionStatusReport) -> str:
         f"{r.recipients} recipients, {r.sent} sent, {r.failed} failed, {r.pending} pending, "
         f"{r.in_doubt} in doubt"
     ]
+    for number, wave in enumerate(r.waves, start=1):
+        readers = f"{wave.readers} reader{'' if wave.readers == 1 else 's'}"
+        lines.append(f"  wave {number} of {len(r.waves)} at {wave.label}: {readers}, {wave.state}")
     for reason, count in r.failure_reasons.items():
         lines.append(f"  {count} failed: {reason}")
     for b in r.failed_batches:
@@ -78,7 +82,9 @@ def resume(config_path: Path, backend: str | None) -> None:
         unfinished = unfinished_editions(store)
         with send_workers(store, settings) as workers:
             reports: list[SegmentReport] = [
-                resume_edition(store, settings, backend or "", edition, workers)
+                resume_edition(
+                    store, settings, backend or "", edition, workers, zones=zones_of(config)
+                )
                 for edition in unfinished
             ]
     if not reports:

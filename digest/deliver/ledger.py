@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import String, func, select, type_coerce, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, String, func, or_, select, type_coerce, update
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from digest.deliver.notify import notify
 from digest.deliver.protocol import BatchOutcome
@@ -34,16 +34,21 @@ class Counts:
 
 
 def claim(session: Session, edition_id: int, worker: str, now: datetime) -> int | None:
-    """Take the next pending batch for ``worker``; None when none is left.
+    """Take the next pending batch released by ``now`` for ``worker``; None when none is.
 
     One statement: the subquery picks the first pending batch (skipping batches other
     transactions have locked, on PostgreSQL) and the update takes it only if it is
-    still pending, so two workers never get the same batch.
+    still pending, so two workers never get the same batch. A batch of a wave whose
+    time has not come (``release_at`` after ``now``) waits.
     """
     first = aliased(Batch)
     candidate = (
         select(first.id)
-        .where(first.edition_id == edition_id, first.status == BatchStatus.pending)
+        .where(
+            first.edition_id == edition_id,
+            first.status == BatchStatus.pending,
+            released(first.release_at, now),
+        )
         .order_by(first.number)
         .limit(1)
         .with_for_update(skip_locked=True)
@@ -62,6 +67,40 @@ def claim(session: Session, edition_id: int, worker: str, now: datetime) -> int 
         .execution_options(synchronize_session=False)
     )
     return None if taken is None else int(taken)
+
+
+def released(
+    release_at: InstrumentedAttribute[datetime | None], now: datetime
+) -> ColumnElement[bool]:
+    """SQL: a batch may be claimed at ``now`` (no wave, or its wave's time has come)."""
+    return or_(release_at.is_(None), release_at <= now)
+
+
+def in_waves(session: Session, edition_id: int) -> bool:
+    """Whether the edition is sent in waves (a local-time edition of a scheduled slot)."""
+    return (
+        session.scalar(
+            select(Batch.id)
+            .where(Batch.edition_id == edition_id, Batch.release_at.is_not(None))
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def waiting(session: Session, edition_id: int, now: datetime) -> bool:
+    """Whether all that is left of the edition is waves whose time has not come: nothing
+    is being sent, no released batch is pending, and some batch waits."""
+    unfinished = session.execute(
+        select(Batch.status, Batch.release_at).where(
+            Batch.edition_id == edition_id,
+            Batch.status.in_((BatchStatus.pending, BatchStatus.sending)),
+        )
+    ).all()
+    return bool(unfinished) and all(
+        status == BatchStatus.pending and release is not None and release > now
+        for status, release in unfinished
+    )
 
 
 def batch_variant(session: Session, edition_id: int, number: int) -> int | None:

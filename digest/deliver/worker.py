@@ -31,7 +31,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from digest.clock import Clock, utcnow
@@ -75,7 +75,7 @@ def ready_editions(store: Store, now: datetime) -> list[Ready]:
                 .where(
                     Batch.edition_id == Edition.id,
                     Batch.status == BatchStatus.pending,
-                    or_(Batch.release_at.is_(None), Batch.release_at <= now),
+                    ledger.released(Batch.release_at, now),
                 )
                 .exists(),
             )
@@ -85,7 +85,8 @@ def ready_editions(store: Store, now: datetime) -> list[Ready]:
 
 
 def next_release(store: Store, now: datetime) -> datetime | None:
-    """When the next wave of an edition being sent is released, if one is waiting."""
+    """When the next wave after ``now`` of an edition still being sent is due; None when
+    no wave waits."""
     with store.session() as session:
         found: datetime | None = session.scalar(
             select(func.min(Batch.release_at))

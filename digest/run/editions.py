@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from digest.compose.edition import Draft
 from digest.compose.editor_changes import consume_changes
 from digest.compose.editor_choices import consume
+from digest.deliver import ledger
 from digest.deliver.notify import notify
 from digest.deliver.recipients import (
     RenderVariant,
@@ -21,6 +22,7 @@ from digest.deliver.recipients import (
     record_recipients,
     segment_rule,
 )
+from digest.deliver.zones import Waves
 from digest.render.email import Rendered
 from digest.run.archive import check_slug_free
 from digest.run.desk_log import claim_for
@@ -52,6 +54,7 @@ def record_edition(
     approved_by: str = "",
     on_record: OnRecord | None = None,
     archive_slug: str = "",
+    waves: Waves | None = None,
 ) -> int | None:
     """Store the edition, its items and its recipients in one transaction.
 
@@ -66,7 +69,8 @@ def record_edition(
     The editor's choices and changes the draft carried are used up, and the log of the
     changes made to the next edition is claimed by this one. ``on_record`` runs last, in
     the same transaction; when it raises :class:`Undone` nothing is recorded and
-    :data:`ANOTHER_RUN` is returned.
+    :data:`ANOTHER_RUN` is returned. With ``waves`` (a local-time segment's scheduled
+    slot), each reader's batch waits for the slot's time in their zone.
     """
     segment = draft.segment
     try:
@@ -115,10 +119,16 @@ def record_edition(
             claim_for(session, segment.name, edition.id)
             if segment.personalised and render_variant is not None:
                 record_personal_recipients(
-                    session, edition.id, draft, audience(segment), batch_size, render_variant
+                    session,
+                    edition.id,
+                    draft,
+                    audience(segment),
+                    batch_size,
+                    render_variant,
+                    waves,
                 )
             else:
-                record_recipients(session, edition.id, segment_rule(segment), batch_size)
+                record_recipients(session, edition.id, segment_rule(segment), batch_size, waves)
             if on_record is not None:
                 on_record(session, edition.id)
             notify(session)  # workers wake when this commits
@@ -135,13 +145,17 @@ def latest_edition(session: Session, segment: str) -> int | None:
 
 
 def unfinished_edition(store: Store, segment: str) -> int | None:
-    """The segment's edition still being sent, if there is one."""
+    """The segment's edition still being sent, if there is one. An edition sent in waves
+    does not count: several may be under way at once, each wave going at its time
+    (:func:`digest.run.waves.release_waves` sends them and retries what failed), so it
+    never holds up the segment's next edition."""
     with store.session() as session:
-        return session.scalar(
-            select(Edition.id).where(
-                Edition.segment == segment, Edition.status == EditionStatus.sending
-            )
-        )
+        found = session.scalars(
+            select(Edition.id)
+            .where(Edition.segment == segment, Edition.status == EditionStatus.sending)
+            .order_by(Edition.id)
+        ).all()
+        return next((e for e in found if not ledger.in_waves(session, e)), None)
 
 
 def lock_segment(session: Session, segment: str, now: datetime) -> None:

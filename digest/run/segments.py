@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from digest.clock import utcnow
+from digest.clock import Clock, utcnow
 from digest.compose.edition import Draft, compose
 from digest.compose.pool import Pool
 from digest.config import Config
@@ -29,6 +29,7 @@ from digest.run.report import (
     nothing_to_send,
 )
 from digest.run.sending import queue_for_workers, send_workers, start_send
+from digest.run.waves import slot_waves, zones_of
 from digest.settings import SegmentSettings
 from digest.store.database import Store
 
@@ -46,10 +47,13 @@ def run_segments(
     *,
     now: datetime | None = None,
     slot: str = "",
+    clock: Clock = utcnow,
 ) -> list[SegmentReport]:
     """Run each named segment once; one segment's failure never stops the others.
 
-    ``backend`` names the delivery backend; empty means the configured one.
+    ``backend`` names the delivery backend; empty means the configured one. ``clock``
+    says when each batch is claimed and sent (a local-time edition's waves go out once
+    their time has come by it).
     """
     now = now or utcnow()
     settings = delivery_settings(config)
@@ -62,7 +66,7 @@ def run_segments(
             try:
                 segment = config.segment(name)
                 slot_key = slot or slot_now(config, now)
-                run = SegmentRun(store, config, settings, backend, pool, workers)
+                run = SegmentRun(store, config, settings, backend, pool, workers, clock)
                 finish = run.start(segment, now, slot_key)
             except DigestError as e:
                 finish = already(SegmentReport(name, note=f"error: {e}", failed=True))
@@ -91,8 +95,10 @@ class SegmentRun:
         backend: str,
         pool: Pool | None = None,
         workers: SendWorkers | None = None,
+        clock: Clock = utcnow,
     ) -> None:
         self.store = store
+        self.clock = clock
         self.config = config
         self.settings = settings
         self.backend = backend
@@ -170,6 +176,7 @@ class SegmentRun:
             approved_by=approved_by,
             on_record=on_record,
             archive_slug=slug,
+            waves=slot_waves(self.config, segment, slot),
         )
         if edition_id:  # neither None nor ANOTHER_RUN: the report of its send says it
             self.left_out[edition_id] = left_out_note([rendered, *variants.made.values()])
@@ -191,10 +198,24 @@ class SegmentRun:
         `digest worker`); its report says which items the render left out."""
         note = "; ".join(filter(None, (note, self.left_out.pop(edition_id, ""))))
         if self.settings.send == "workers":
-            report = queue_for_workers(self.store, self.settings, self.backend, edition_id, note)
+            report = queue_for_workers(
+                self.store,
+                self.settings,
+                self.backend,
+                edition_id,
+                note,
+                zones=zones_of(self.config),
+            )
             return already(report)
         return start_send(
-            self.store, self.settings, self.backend, edition_id, note, workers=self.workers
+            self.store,
+            self.settings,
+            self.backend,
+            edition_id,
+            note,
+            workers=self.workers,
+            clock=self.clock,
+            zones=zones_of(self.config),
         )
 
 

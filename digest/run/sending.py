@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from digest.clock import Clock, utcnow
 from digest.deliver import ledger
 from digest.deliver.batches import Tally
 from digest.deliver.progress import Progress
 from digest.deliver.send import start_delivery
 from digest.deliver.settings import DeliverySettings
+from digest.deliver.status import UTC_ZONE, Zones, edition_waves, waves_note
 from digest.deliver.workers import BackendSpec, SendWorkers
 from digest.errors import DeliveryError
 from digest.render.email import Rendered
@@ -42,10 +44,17 @@ def start_send(
     edition_id: int,
     note: str = "",
     workers: SendWorkers | None = None,
+    *,
+    clock: Clock = utcnow,
+    zones: Zones | None = None,
 ) -> Finisher:
     """Start delivering an edition through ``backend`` ("" is the one it was recorded
     with); the returned function waits for the end and reports. While worker processes
-    send it, the caller may record the next edition."""
+    send it, the caller may record the next edition.
+
+    Only batches released by ``clock()`` are sent: a local-time edition's later waves wait
+    for :func:`digest.run.waves.release_waves`, and the report says which wave is next
+    (its readers without a zone shown in their segment's, by ``zones``)."""
     with store.session() as session:
         edition = session.get_one(Edition, edition_id)
         segment, items = edition.segment, len(edition.items)
@@ -75,6 +84,7 @@ def start_send(
             chosen,
             BackendSpec(chosen),
             edition_id,
+            clock=clock,
             progress=Progress(f"{segment} #{edition_id}"),
             tally=tally,
             workers=workers,
@@ -89,6 +99,10 @@ def start_send(
         except DeliveryError as e:
             return stopped(e)
         told = note + ("; " if note else "") + f"{after.failed} failed" if after.failed else note
+        with store.session() as session:
+            zone = zones(segment) if zones is not None else UTC_ZONE
+            waves = waves_note(edition_waves(session, edition_id, zone, "next"))
+        told = "; ".join(filter(None, (told, waves)))
         return SegmentReport(
             segment,
             items,
@@ -104,21 +118,31 @@ def start_send(
 
 
 def queue_for_workers(
-    store: Store, settings: DeliverySettings, backend: str, edition_id: int, note: str = ""
+    store: Store,
+    settings: DeliverySettings,
+    backend: str,
+    edition_id: int,
+    note: str = "",
+    *,
+    zones: Zones | None = None,
 ) -> SegmentReport:
     """With ``[digest] send = "workers"``: leave the recorded edition to `digest worker`
-    processes (they were woken when it was recorded) and say how many readers wait."""
+    processes (they were woken when it was recorded) and say how many readers wait, and
+    for a local-time edition when its first wave goes."""
     with store.session() as session:
         edition = session.get_one(Edition, edition_id)
         segment, items = edition.segment, len(edition.items)
         name = backend or edition.backend
         shown = Rendered("", "", edition.html, "", (), Placeholders(edition.placeholder_nonce))
         counts = ledger.counts(session, edition_id)
+        zone = zones(segment) if zones is not None else UTC_ZONE
+        waves = waves_note(edition_waves(session, edition_id, zone, "next"))
     preview = write_preview(
         settings.sender, shown, edition_preview(settings.outbox_dir, segment, edition_id)
     )
     queued = f"{counts.pending:,} recipients queued for digest worker"
-    told = f"{note}; {queued}" if note else f"recorded; {queued}"
+    done = note if note.startswith("resumed") else "; ".join(filter(None, ("recorded", note)))
+    told = "; ".join(filter(None, (done, queued, waves)))
     return SegmentReport(
         segment,
         items,
@@ -137,9 +161,15 @@ def resume_edition(
     backend: str,
     edition_id: int,
     workers: SendWorkers | None = None,
+    *,
+    clock: Clock = utcnow,
+    zones: Zones | None = None,
 ) -> SegmentReport:
-    """Continue an unfinished edition: pending batches, and stale ones by the in-doubt policy."""
-    return start_send(store, settings, backend, edition_id, note=RESUMED, workers=workers)()
+    """Continue an unfinished edition: pending batches (of waves that have come), and stale
+    ones by the in-doubt policy."""
+    return start_send(
+        store, settings, backend, edition_id, RESUMED, workers, clock=clock, zones=zones
+    )()
 
 
 def unfinished_editions(store: Store) -> list[int]:
