@@ -17,13 +17,13 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from helpers import ROOT, write_desk
 from sendgrid_standin import SendGridStandIn
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from digest.config import load_config
 from digest.deliver import ledger
@@ -196,6 +196,30 @@ def test_with_send_workers_a_run_records_and_a_worker_sends_then_stops_on_sigter
     code, output = digest(config, "send", "--segment", SEGMENT, "--no-ingest")  # nothing new
     assert code == 0, output
     assert "no new articles since" in output
+
+
+def test_a_worker_sends_a_wave_when_its_time_comes_and_not_before(
+    tmp_path: Path, database_url: str
+) -> None:
+    config = newsroom(
+        tmp_path / "desk", database_url, 4, 'backend = "outbox"\nsend = "workers"\nbatch_size = 2'
+    )
+    outbox = load_config(config).outbox_dir / SEGMENT
+    code, output = digest(config, "send", "--segment", SEGMENT, "--no-ingest")
+    assert code == 0, output
+    release = datetime.now(UTC) + timedelta(seconds=8)
+    with open_store(database_url) as store, store.session() as session:
+        session.execute(update(Batch).where(Batch.number == 1).values(release_at=release))
+
+    with workers(1, config, environment()) as (worker,):
+        until(lambda: len(list(outbox.rglob("*.eml"))) == 2, 30, "the first wave")
+        assert datetime.now(UTC) < release, "too slow to tell: the second wave is due"
+        assert edition_status(database_url) == EditionStatus.sending
+        # Nothing wakes the worker but the wave's time (its fallback poll is a minute).
+        until(lambda: edition_status(database_url) == EditionStatus.sent, 30, "the second wave")
+        assert datetime.now(UTC) >= release
+        assert worker.stop() == 0, worker.output
+    assert len(list(outbox.rglob("*.eml"))) == 4
 
 
 def test_a_worker_with_nothing_to_do_exits_0_on_sigterm(tmp_path: Path) -> None:
