@@ -162,8 +162,8 @@ class Worker:
                         self._round(threads)
                         continue
                     self._sleep(listener)
-                except SQLAlchemyError as e:
-                    self.say(f"the store failed: {_first_line(e)}; trying again shortly")
+                except (DigestError, SQLAlchemyError) as e:  # the store or a backend
+                    self.say(f"{_first_line(e)}; trying again in {PAUSE_SECONDS:g} s")
                     shutdown.wait(PAUSE_SECONDS)
         self.say(f"stopped; this worker handed over {self.accepted} recipients")
 
