@@ -78,9 +78,13 @@ def release_waves(store: Store, config: Config, backend: str, now: datetime) -> 
     report per edition that had any; an edition's send also resolves its stale claims.
 
     The send's clock starts at ``now`` and runs on as the send does, so a wave due while
-    it runs waits for the next call, and ``now`` may be a fixed time in tests.
+    it runs waits for the next call, and ``now`` may be a fixed time in tests. With
+    ``[digest] send = "workers"`` nothing is sent here: `digest worker` sends each wave
+    when its time comes.
     """
     settings = delivery_settings(config)
+    if settings.send == "workers":
+        return []
     started = time.monotonic()
 
     def clock() -> datetime:
