@@ -110,6 +110,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "templates_group",
         "Check your own email templates (the templates_dir folder) before they send.",
     ),
+    "worker": (
+        "deliver",
+        "worker",
+        "Send every edition being sent, batch by batch, until stopped (on any machine).",
+    ),
 }
 
 

@@ -18,6 +18,7 @@ from digest.settings import (
     BACKENDS,
     GMAIL_CLIP_BYTES,
     SEGMENT_DEFAULT_KEYS,
+    SENDERS,
     SOURCE_KINDS,
     STATUSES,
     SUMMARY_SOURCES,
@@ -243,6 +244,10 @@ def _validate(config: Config, inherited: dict[str, set[str]]) -> None:
         raise ConfigError(
             f"{where} [digest] backend: {config.general.backend!r} is not one of "
             + ", ".join(BACKENDS)
+        )
+    if config.general.send not in SENDERS:
+        raise ConfigError(
+            f"{where} [digest] send: {config.general.send!r} is not one of " + ", ".join(SENDERS)
         )
     if not 1 <= config.general.batch_size <= 1000:
         raise ConfigError(f"{where} [digest] batch_size: must be between 1 and 1000")

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 BACKENDS = ("outbox", "smtp", "sendgrid")
+SENDERS = ("self", "workers")  # who sends a recorded edition ([digest] send)
 # A subscriber's statuses, as the subscribers package stores them (a test keeps them equal).
 STATUSES = ("pending", "active", "unsubscribed", "bounced", "complained")
 GMAIL_CLIP_BYTES = 102_000  # Gmail clips an email whose HTML is larger (102 KB)
@@ -78,6 +79,11 @@ class GeneralSettings:
         1,
         "Worker processes that share a large edition's batches (set it to the number of "
         "cores: building requests is CPU work); 1 sends from the running process.",
+    )
+    send: str = setting(
+        "self",
+        "Who sends a recorded edition: self (digest run and digest send send it) or workers "
+        "(they record it and leave the sending to `digest worker` processes).",
     )
     in_doubt: str = setting(
         "resend",

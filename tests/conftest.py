@@ -53,6 +53,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL schema, for what only PostgreSQL does (mark the test postgres)."""
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(f"{PG_ENV} is not set")
+    yield from _postgres_schema_url(base)
+
+
+@pytest.fixture
 def store(database_url: str) -> Iterator[Store]:
     opened = open_store(database_url)
     yield opened

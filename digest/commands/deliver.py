@@ -1,16 +1,20 @@
-"""`digest status` and `digest resume`: the ledger, for operators."""
+"""`digest status`, `digest resume` and `digest worker`: the ledger, for operators."""
 
 from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
 
 from digest.commands.options import backend_option, config_option
 from digest.config import load_config
+from digest.deliver import shutdown
+from digest.deliver.backends import make_backend
 from digest.deliver.status import EditionStatusReport, statuses
+from digest.deliver.worker import Worker
 from digest.errors import DigestError
 from digest.run.delivery import delivery_settings
 from digest.run.report import SegmentReport
@@ -92,3 +96,19 @@ def resume(config_path: Path, backend: str | None) -> None:
         )
     if any(r.failed for r in reports):
         sys.exit(1)
+
+
+@click.command()
+@config_option
+def worker(config_path: Path) -> None:
+    """Send every edition being sent, batch by batch, until stopped (on any machine)."""
+    config = load_config(config_path)
+    settings = delivery_settings(config)
+    make_backend(settings).close()  # the configured backend's settings and secret, first
+
+    def say(line: str) -> None:
+        stamp = datetime.now(config.zone).isoformat(timespec="seconds")
+        click.echo(f"{stamp} {line}")
+
+    with open_store(config.database_url) as store, shutdown.on_signals():
+        Worker(store, settings, say).run()

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, String, func, or_, select, type_coerce, update
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
+from digest.deliver.notify import notify
 from digest.deliver.protocol import BatchOutcome
 from digest.deliver.stale import HOST, resolve_stale, worker_name
 from digest.store.models import Batch, BatchStatus, Delivery, DeliveryStatus
@@ -206,6 +207,7 @@ def record_outcome(
         values.update(status=BatchStatus.sent, sent_at=now, message_id=_first(outcome))
     else:
         values.update(status=BatchStatus.pending)
+        notify(session)  # its rows left pending are ready for another worker
     if outcome.doubtful:
         values.update(in_doubt=True, doubt_resolution="resent")
     session.execute(
@@ -256,6 +258,8 @@ def release(
     session.execute(
         update(Batch).where(Batch.edition_id == edition_id, Batch.number == number).values(values)
     )
+    if not permanent:
+        notify(session)
 
 
 def counts(session: Session, edition_id: int) -> Counts:

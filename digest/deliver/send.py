@@ -116,12 +116,7 @@ class Delivery:
             self.running = None
         if self.progress is not None:
             self.progress.finish()
-        with self.store.session() as session:
-            result = ledger.counts(session, self.edition_id)
-            if result.pending == 0:
-                edition = session.get_one(Edition, self.edition_id)
-                edition.status = EditionStatus.sent
-                edition.sent_at = edition.sent_at or self.clock()
+        result = finish_edition(self.store, self.edition_id, self.clock)
         if self.errors:
             raise self.errors[0]
         return result
@@ -134,3 +129,18 @@ class Delivery:
             now = ledger.counts(session, self.edition_id)
         self.progress.advance(now.sent + now.failed - self.settled)
         self.settled = now.sent + now.failed
+
+
+def finish_edition(store: Store, edition_id: int, clock: Clock = utcnow) -> ledger.Counts:
+    """The edition's counts; the edition is marked sent when no recipient is pending.
+
+    Whoever sends the last batch may call this (the run, `digest resume`, any worker):
+    marking it twice keeps the first time.
+    """
+    with store.session() as session:
+        result = ledger.counts(session, edition_id)
+        if result.pending == 0:
+            edition = session.get_one(Edition, edition_id)
+            edition.status = EditionStatus.sent
+            edition.sent_at = edition.sent_at or clock()
+    return result

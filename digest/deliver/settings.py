@@ -31,6 +31,7 @@ class DeliverySettings:
     claim_timeout: float  # seconds after which another worker's claim counts as abandoned
     origin: str = ""  # where these settings were written (the config file), for messages
     lists: tuple[tuple[str, ListIdentity], ...] = ()  # segment name → its identity
+    send: str = "self"  # who sends a recorded edition: self, or workers (`digest worker`)
 
     def identity(self, segment: str) -> ListIdentity:
         """``segment``'s From name and list name; for a segment no longer configured (an

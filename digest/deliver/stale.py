@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from digest.deliver.notify import notify
 from digest.store.models import Batch, BatchStatus, Delivery, DeliveryStatus
 
 HOST = socket.gethostname()
@@ -52,12 +53,16 @@ def resolve_stale(
     For an idempotent backend (the outbox) a retry cannot duplicate, so the batch is
     simply pending again. Otherwise it is flagged in doubt and, by ``policy``, resent
     ("resend", the default: a duplicate beats a miss) or taken as sent ("skip").
-    Returns how many batches were in doubt.
+    Returns how many batches were in doubt. The batches are locked while they are
+    looked at: two workers resolving at once never both act on one, and one that read a
+    claim just before another worker took the batch again never undoes that claim.
     """
     stale = [
         b
         for b in session.scalars(
-            select(Batch).where(Batch.edition_id == edition_id, Batch.status == BatchStatus.sending)
+            select(Batch)
+            .where(Batch.edition_id == edition_id, Batch.status == BatchStatus.sending)
+            .with_for_update(skip_locked=True)  # another worker resolving or recording them
         )
         if not _alive(b.claimed_by, lease, b.claimed_at, now)
     ]
@@ -82,4 +87,6 @@ def resolve_stale(
             )
         else:
             batch.status, batch.doubt_resolution = BatchStatus.pending, "resent"
+    if any(batch.status == BatchStatus.pending for batch in stale):
+        notify(session)
     return doubtful

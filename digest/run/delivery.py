@@ -26,6 +26,7 @@ def delivery_settings(config: Config, backend: str = "") -> DeliverySettings:
         processes=general.processes,
         in_doubt=general.in_doubt,
         claim_timeout=general.claim_timeout,
+        send=general.send,
         origin=str(config.path),
         lists=tuple(
             (name, ListIdentity(s.from_name or config.sender.name, title_of_segment(s)))

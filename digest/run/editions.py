@@ -14,6 +14,7 @@ from digest.compose.edition import Draft
 from digest.compose.editor_changes import consume_changes
 from digest.compose.editor_choices import consume
 from digest.deliver import ledger
+from digest.deliver.notify import notify
 from digest.deliver.recipients import (
     RenderVariant,
     audience,
@@ -130,6 +131,7 @@ def record_edition(
                 record_recipients(session, edition.id, segment_rule(segment), batch_size, waves)
             if on_record is not None:
                 on_record(session, edition.id)
+            notify(session)  # workers wake when this commits
             return edition.id
     except IntegrityError:
         return None

@@ -29,7 +29,7 @@ from digest.run.report import (
     left_out_note,
     nothing_to_send,
 )
-from digest.run.sending import send_workers, start_send
+from digest.run.sending import queue_for_workers, send_workers, start_send
 from digest.run.waves import slot_waves, zones_of
 from digest.settings import SegmentSettings
 from digest.store.database import Store
@@ -203,8 +203,19 @@ class SegmentRun:
         return variants
 
     def send(self, edition_id: int, note: str = "") -> Finisher:
-        """Start sending the edition; its report says which items the render left out."""
+        """Start sending the edition (with ``[digest] send = "workers"``, leave it to
+        `digest worker`); its report says which items the render left out."""
         note = "; ".join(filter(None, (note, self.left_out.pop(edition_id, ""))))
+        if self.settings.send == "workers":
+            report = queue_for_workers(
+                self.store,
+                self.settings,
+                self.backend,
+                edition_id,
+                note,
+                zones=zones_of(self.config),
+            )
+            return already(report)
         return start_send(
             self.store,
             self.settings,

@@ -117,6 +117,44 @@ def start_send(
     return finish
 
 
+def queue_for_workers(
+    store: Store,
+    settings: DeliverySettings,
+    backend: str,
+    edition_id: int,
+    note: str = "",
+    *,
+    zones: Zones | None = None,
+) -> SegmentReport:
+    """With ``[digest] send = "workers"``: leave the recorded edition to `digest worker`
+    processes (they were woken when it was recorded) and say how many readers wait, and
+    for a local-time edition when its first wave goes."""
+    with store.session() as session:
+        edition = session.get_one(Edition, edition_id)
+        segment, items = edition.segment, len(edition.items)
+        name = backend or edition.backend
+        shown = Rendered("", "", edition.html, "", (), Placeholders(edition.placeholder_nonce))
+        counts = ledger.counts(session, edition_id)
+        zone = zones(segment) if zones is not None else UTC_ZONE
+        waves = waves_note(edition_waves(session, edition_id, zone, "next"))
+    preview = write_preview(
+        settings.sender, shown, edition_preview(settings.outbox_dir, segment, edition_id)
+    )
+    queued = f"{counts.pending:,} recipients queued for digest worker"
+    done = note if note.startswith("resumed") else "; ".join(filter(None, ("recorded", note)))
+    told = "; ".join(filter(None, (done, queued, waves)))
+    return SegmentReport(
+        segment,
+        items,
+        counts.recipients,
+        counts.sent,
+        preview,
+        told,
+        backend=name,
+        edition=edition_id,
+    )
+
+
 def resume_edition(
     store: Store,
     settings: DeliverySettings,

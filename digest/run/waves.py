@@ -8,7 +8,8 @@ the clocks skip or pass twice still sends once. An unscheduled run (a first or f
 keyed "at …") has no slot to wait for: everyone gets it at once.
 
 :func:`release_waves` sends whatever has come due, from `digest run` (cron), `digest
-schedule` or a worker; :func:`next_release` says when the next wave is due.
+schedule` or a worker; :func:`next_release` (the workers' own) says when the next wave
+is due.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digest.config import Config
 from digest.deliver import ledger
 from digest.deliver.recipients import local_zones
 from digest.deliver.status import Zones
+from digest.deliver.worker import next_release as next_release
 from digest.deliver.zones import Waves
 from digest.errors import DigestError
 from digest.run.delivery import delivery_settings
@@ -32,7 +34,7 @@ from digest.run.sending import send_workers, start_send
 from digest.run.slots import WALL_FORMAT, instant
 from digest.settings import SegmentSettings
 from digest.store.database import Store
-from digest.store.models import Batch, BatchStatus, Edition, EditionStatus
+from digest.store.models import Batch, Edition, EditionStatus
 
 LOCAL = "local"  # deliver_at: each reader at the slot's wall-clock time in their zone
 SCHEDULED = "cron "  # the run key's prefix of a scheduled slot
@@ -76,9 +78,13 @@ def release_waves(store: Store, config: Config, backend: str, now: datetime) -> 
     report per edition that had any; an edition's send also resolves its stale claims.
 
     The send's clock starts at ``now`` and runs on as the send does, so a wave due while
-    it runs waits for the next call, and ``now`` may be a fixed time in tests.
+    it runs waits for the next call, and ``now`` may be a fixed time in tests. With
+    ``[digest] send = "workers"`` nothing is sent here: `digest worker` sends each wave
+    when its time comes.
     """
     settings = delivery_settings(config)
+    if settings.send == "workers":
+        return []
     started = time.monotonic()
 
     def clock() -> datetime:
@@ -101,22 +107,6 @@ def release_waves(store: Store, config: Config, backend: str, now: datetime) -> 
             except DigestError as e:
                 reports.append(SegmentReport(segment, note=f"error: {e}", failed=True))
     return reports
-
-
-def next_release(store: Store, now: datetime) -> datetime | None:
-    """When the next wave after ``now`` of an edition still being sent is due; None when
-    no wave waits."""
-    with store.session() as session:
-        found: datetime | None = session.scalar(
-            select(func.min(Batch.release_at))
-            .join(Edition, Edition.id == Batch.edition_id)
-            .where(
-                Edition.status == EditionStatus.sending,
-                Batch.status == BatchStatus.pending,
-                Batch.release_at > now,
-            )
-        )
-    return found
 
 
 def _due(store: Store, now: datetime) -> list[tuple[int, str]]:
