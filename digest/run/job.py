@@ -29,7 +29,7 @@ from digest.run.report import SegmentReport
 from digest.run.segments import STOPPING, run_segments
 from digest.run.sending import resume_edition, unfinished_editions
 from digest.run.subscribers_file import AudienceReport, merge_subscribers_file
-from digest.run.waves import zones_of
+from digest.run.waves import release_waves, zones_of
 from digest.store.database import Store
 
 
@@ -104,10 +104,11 @@ def due_job(
     *,
     now: datetime | None = None,
 ) -> JobResult:
-    """What is due at ``now``: continue every unfinished edition (sending the
-    waves of a local-time edition that have come), apply every approval deadline that has
-    passed, then merge, ingest and run the due segments, each keyed by
-    its slot; a missed slot is recorded as handled. With nothing due, nothing is fetched."""
+    """What is due at ``now``: continue every unfinished edition (sending the waves of a
+    local-time edition that have come; with ``send = "workers"`` the workers do), apply
+    every approval deadline that has passed, then merge, ingest and run the due segments,
+    each keyed by its slot; a missed slot is recorded as handled. With nothing due, nothing
+    is fetched."""
     now = now or utcnow()
     started = time.monotonic()
 
@@ -116,19 +117,22 @@ def due_job(
 
     result = JobResult()
     settings = delivery_settings(config)
-    for edition_id in unfinished_editions(store):
-        if shutdown.requested():
-            return result
-        with store.session() as session:
-            if ledger.waiting(session, edition_id, now):
-                continue  # only waves whose time has not come
-        try:
-            resumed = resume_edition(
-                store, settings, backend, edition_id, clock=clock, zones=zones_of(config)
-            )
-            result.segments.append(resumed)
-        except DigestError as e:
-            result.segments.append(SegmentReport(f"#{edition_id}", note=f"error: {e}", failed=True))
+    if settings.send != "workers":  # then `digest worker` continues them
+        result.segments += release_waves(store, config, backend, now)
+        for edition_id in unfinished_editions(store):
+            if shutdown.requested():
+                return result
+            with store.session() as session:
+                if ledger.in_waves(session, edition_id):
+                    continue  # release_waves sends its waves as they come
+            try:
+                resumed = resume_edition(
+                    store, settings, backend, edition_id, clock=clock, zones=zones_of(config)
+                )
+                result.segments.append(resumed)
+            except DigestError as e:
+                failed = SegmentReport(f"#{edition_id}", note=f"error: {e}", failed=True)
+                result.segments.append(failed)
     for segment in config.segments.values():
         if segment.approval != APPROVAL_REQUIRED or shutdown.requested():
             continue
